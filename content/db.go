@@ -1,0 +1,148 @@
+package content
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names a database engine.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// sqliteWriteParams are the writer connection's settings. _txlock=immediate
+// makes BEGIN take the write lock at once, so concurrent writers queue on
+// busy_timeout instead of failing with "database is locked".
+const sqliteWriteParams = "_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=on" +
+	"&_synchronous=NORMAL&_txlock=immediate"
+
+// sqliteReadParams are the read pool's settings: no write lock, read only.
+const sqliteReadParams = "_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=on" +
+	"&_synchronous=NORMAL&_query_only=1"
+
+// DB is Herald's database: one writer and a pool of readers on SQLite, one
+// pool for both on PostgreSQL.
+type DB struct {
+	Dialect Dialect
+	// Write runs every transaction and every write.
+	Write *gorm.DB
+	// Read runs reads that need no transaction.
+	Read *gorm.DB
+	// URL is the PostgreSQL URL or the SQLite file path.
+	URL string
+}
+
+// IsPostgresURL reports whether a database URL names PostgreSQL.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// SQLitePath turns a database setting into a SQLite file path: empty means
+// herald.db in dataDir; "sqlite://" and "file:" prefixes are removed.
+func SQLitePath(dbURL, dataDir string) string {
+	if dbURL == "" {
+		return filepath.Join(dataDir, "herald.db")
+	}
+	p := strings.TrimPrefix(dbURL, "sqlite://")
+	p = strings.TrimPrefix(p, "file:")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return p
+}
+
+// OpenDB opens the database named by dbURL (a postgres:// URL, or a SQLite
+// path; empty means herald.db in dataDir). It does not migrate.
+func OpenDB(ctx context.Context, dbURL, dataDir string) (*DB, error) {
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+	}
+	if IsPostgresURL(dbURL) {
+		g, err := gorm.Open(postgres.Open(dbURL), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		sqlDB, err := g.DB()
+		if err != nil {
+			return nil, err
+		}
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(20)
+		if err := sqlDB.PingContext(ctx); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("connect to postgres: %w", err)
+		}
+		return &DB{Dialect: Postgres, Write: g, Read: g, URL: dbURL}, nil
+	}
+
+	path := SQLitePath(dbURL, dataDir)
+	w, err := openSQLite(path, sqliteWriteParams, cfg)
+	if err != nil {
+		return nil, err
+	}
+	wdb, _ := w.DB()
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	if err := wdb.PingContext(ctx); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := openSQLite(path, sqliteReadParams, cfg)
+	if err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	rdb, _ := r.DB()
+	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8)
+	rdb.SetConnMaxLifetime(0)
+	return &DB{Dialect: SQLite, Write: w, Read: r, URL: path}, nil
+}
+
+func openSQLite(path, params string, cfg *gorm.Config) (*gorm.DB, error) {
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
+	g, err := gorm.Open(sqlite.Open(dsn), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return g, nil
+}
+
+// SQL returns the writer's *sql.DB, for migrations.
+func (db *DB) SQL() *sql.DB {
+	s, _ := db.Write.DB()
+	return s
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	var first error
+	for _, g := range []*gorm.DB{db.Write, db.Read} {
+		s, err := g.DB()
+		if err == nil {
+			err = s.Close()
+		}
+		if err != nil && first == nil {
+			first = err
+		}
+		if db.Write == db.Read {
+			break
+		}
+	}
+	return first
+}
