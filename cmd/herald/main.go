@@ -1,0 +1,4 @@
+// Command herald runs the Herald headless CMS.
+package main
+
+func main() {}
