@@ -1,0 +1,305 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/herald-cms/herald/content"
+)
+
+// accessKeyBytes is the number of random bytes in an API token's key.
+const accessKeyBytes = 32
+
+// maxLifespan bounds a token's lifespan (about 100 years) so that expiry
+// arithmetic cannot overflow.
+const maxLifespan = 100 * 365 * 24 * time.Hour
+
+// lastUsedEvery is how stale a token's lastUsedAt may become: using a token
+// writes to the database at most this often.
+const lastUsedEvery = time.Minute
+
+// Token is an API token as the admin API shows it. AccessKey is set only in
+// the answer to its creation.
+type Token struct {
+	ID          int64
+	Name        string
+	Description string
+	Type        string
+	AccessKey   string
+	// Lifespan is in milliseconds; nil means the token never expires.
+	Lifespan   *int64
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// MarshalJSON writes the token in Strapi's shape; accessKey appears only
+// when the token carries its key.
+func (t Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID          int64   `json:"id"`
+		Name        string  `json:"name"`
+		Description string  `json:"description"`
+		Type        string  `json:"type"`
+		AccessKey   string  `json:"accessKey,omitempty"`
+		Lifespan    *int64  `json:"lifespan"`
+		ExpiresAt   *string `json:"expiresAt"`
+		LastUsedAt  *string `json:"lastUsedAt"`
+		CreatedAt   string  `json:"createdAt"`
+		UpdatedAt   string  `json:"updatedAt"`
+	}{t.ID, t.Name, t.Description, t.Type, t.AccessKey, t.Lifespan,
+		timePtrJSON(t.ExpiresAt), timePtrJSON(t.LastUsedAt),
+		timeJSON(t.CreatedAt), timeJSON(t.UpdatedAt)})
+}
+
+// TokenInput is a new API token's settings.
+type TokenInput struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Type        string `json:"type"`
+	// Lifespan is milliseconds or null, kept raw so that its type can be
+	// checked and named in the error.
+	Lifespan json.RawMessage `json:"lifespan"`
+}
+
+type tokenRow struct {
+	ID            int64 `gorm:"primaryKey"`
+	Name          string
+	Description   string
+	Type          string
+	AccessKeyHash string
+	Permissions   string
+	Lifespan      *int64
+	ExpiresAt     *time.Time
+	LastUsedAt    *time.Time
+	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt     time.Time `gorm:"autoUpdateTime:false"`
+}
+
+func (tokenRow) TableName() string { return "api_tokens" }
+
+func tokenFromRow(r tokenRow) Token {
+	return Token{
+		ID:          r.ID,
+		Name:        r.Name,
+		Description: r.Description,
+		Type:        r.Type,
+		Lifespan:    r.Lifespan,
+		ExpiresAt:   r.ExpiresAt,
+		LastUsedAt:  r.LastUsedAt,
+		CreatedAt:   r.CreatedAt,
+		UpdatedAt:   r.UpdatedAt,
+	}
+}
+
+// hashKey is how an access key is stored and looked up: an HMAC keyed with
+// the token salt. Looking up the hash leaks nothing useful about the key,
+// so no constant-time comparison is needed.
+func (s *Service) hashKey(key string) string {
+	m := hmac.New(sha256.New, s.tokenSalt)
+	m.Write([]byte(key))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// normalize checks a token's settings and returns its lifespan. Errors are
+// EINVALID naming each bad field.
+func (in TokenInput) normalize() (TokenInput, *int64, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Description = strings.TrimSpace(in.Description)
+
+	var errs []content.FieldError
+	switch {
+	case in.Name == "":
+		errs = append(errs, fieldError("name", "name is required"))
+	case utf8.RuneCountInString(in.Name) > maxNameLen:
+		errs = append(errs, fieldError("name",
+			fmt.Sprintf("name must be at most %d characters", maxNameLen)))
+	}
+	switch in.Type {
+	case TokenReadOnly, TokenFullAccess:
+	case TokenCustom:
+		errs = append(errs, fieldError("type", "type custom is not supported yet"))
+	default:
+		errs = append(errs, fieldError("type", "type must be read-only or full-access"))
+	}
+	lifespan, ok := parseLifespan(in.Lifespan)
+	if !ok {
+		errs = append(errs, fieldError("lifespan",
+			"lifespan must be null or a positive integer number of milliseconds"))
+	}
+	return in, lifespan, validation(errs)
+}
+
+// parseLifespan reads a lifespan: absent or null is nil, otherwise a
+// positive integer of milliseconds no longer than maxLifespan.
+func parseLifespan(raw json.RawMessage) (*int64, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, true
+	}
+	ms, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil || ms <= 0 || ms > maxLifespan.Milliseconds() {
+		return nil, false
+	}
+	return &ms, true
+}
+
+// CreateAPIToken creates an API token and returns it with its access key,
+// which is never shown again. Invalid settings or a taken name are EINVALID
+// naming the field.
+func (s *Service) CreateAPIToken(ctx context.Context, in TokenInput) (Token, error) {
+	in, lifespan, err := in.normalize()
+	if err != nil {
+		return Token{}, err
+	}
+
+	now := s.clock()
+	key := randomHex(accessKeyBytes)
+	row := tokenRow{
+		Name:          in.Name,
+		Description:   in.Description,
+		Type:          in.Type,
+		AccessKeyHash: s.hashKey(key),
+		Permissions:   "[]",
+		Lifespan:      lifespan,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	if lifespan != nil {
+		exp := now.Add(time.Duration(*lifespan) * time.Millisecond)
+		row.ExpiresAt = &exp
+	}
+	// The hash is random, so a conflict can only be the name.
+	res := s.db.Write.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return Token{}, fmt.Errorf("insert API token: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Token{}, content.InvalidField([]string{"name"}, "name already taken")
+	}
+
+	t := tokenFromRow(row)
+	t.AccessKey = key
+	return t, nil
+}
+
+// ListAPITokens returns every API token, oldest first, without keys.
+func (s *Service) ListAPITokens(ctx context.Context) ([]Token, error) {
+	var rows []tokenRow
+	if err := s.db.Read.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list API tokens: %w", err)
+	}
+	tokens := make([]Token, len(rows))
+	for i, r := range rows {
+		tokens[i] = tokenFromRow(r)
+	}
+	return tokens, nil
+}
+
+// GetAPIToken returns one API token without its key, or ENOTFOUND.
+func (s *Service) GetAPIToken(ctx context.Context, id int64) (Token, error) {
+	row, err := findToken(s.db.Read.WithContext(ctx), id)
+	if err != nil {
+		return Token{}, err
+	}
+	return tokenFromRow(row), nil
+}
+
+// DeleteAPIToken deletes an API token and returns it; its key stops
+// working at once. A missing token is ENOTFOUND.
+func (s *Service) DeleteAPIToken(ctx context.Context, id int64) (Token, error) {
+	var row tokenRow
+	err := s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if row, err = findToken(tx, id); err != nil {
+			return err
+		}
+		if err := tx.Delete(&tokenRow{}, id).Error; err != nil {
+			return fmt.Errorf("delete API token %d: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	return tokenFromRow(row), nil
+}
+
+func findToken(db *gorm.DB, id int64) (tokenRow, error) {
+	var row tokenRow
+	err := db.Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return tokenRow{}, errTokenNotFound()
+	}
+	if err != nil {
+		return tokenRow{}, fmt.Errorf("load API token %d: %w", id, err)
+	}
+	return row, nil
+}
+
+func errTokenNotFound() *content.Error {
+	return content.Errorf(content.ENOTFOUND, "API token not found")
+}
+
+// AuthenticateAPI checks the Authorization header of a content API request.
+// No header is the public actor. "Bearer <accessKey>" is the API token with
+// that key; an unknown, deleted or expired key (an admin token included) is
+// EUNAUTHORIZED.
+func (s *Service) AuthenticateAPI(
+	ctx context.Context, authorization string,
+) (content.Actor, error) {
+	if strings.TrimSpace(authorization) == "" {
+		return content.Actor{Kind: content.ActorPublic, Name: "public", Policy: PublicPolicy}, nil
+	}
+	key, ok := bearer(authorization)
+	if !ok {
+		return content.Actor{}, unauthorized()
+	}
+
+	var row tokenRow
+	err := s.db.Read.WithContext(ctx).Where("access_key_hash = ?", s.hashKey(key)).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return content.Actor{}, unauthorized()
+	}
+	if err != nil {
+		return content.Actor{}, fmt.Errorf("load API token: %w", err)
+	}
+	now := s.clock()
+	if row.ExpiresAt != nil && !now.Before(*row.ExpiresAt) {
+		return content.Actor{}, unauthorized()
+	}
+	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= lastUsedEvery {
+		s.touchToken(ctx, row.ID, now)
+	}
+
+	return content.Actor{
+		Kind:   content.ActorToken,
+		ID:     row.ID,
+		Name:   row.Name,
+		Policy: TokenPolicy(row.Type),
+	}, nil
+}
+
+// touchToken records that a token was used. Failing to is logged, not
+// returned: it must not refuse a valid request.
+func (s *Service) touchToken(ctx context.Context, id int64, now time.Time) {
+	err := s.db.Write.WithContext(ctx).Model(&tokenRow{}).Where("id = ?", id).
+		UpdateColumn("last_used_at", now).Error
+	if err != nil {
+		s.log.WarnContext(ctx, "record API token use", "token_id", id, "error", err)
+	}
+}
