@@ -135,37 +135,17 @@ func (as Attributes) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// UnmarshalJSON reads an object of attributes, keeping their order.
+// UnmarshalJSON reads an object of attributes, keeping their order. Keys an
+// attribute does not use are ignored; a known key holding the wrong JSON
+// type is an Errors naming it, as in Parse.
 func (as *Attributes) UnmarshalJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
-	if err != nil {
+	if !json.Valid(data) {
+		return fmt.Errorf("attributes: malformed JSON")
+	}
+	var errs Errors
+	out := decodeAttributes(data, &errs)
+	if err := errs.err(); err != nil {
 		return err
-	}
-	if tok == nil {
-		*as = nil
-		return nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("attributes must be an object")
-	}
-	var out Attributes
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("attribute %q: %w", name, err)
-		}
-		a := &Attribute{}
-		if err := json.Unmarshal(raw, a); err != nil {
-			return fmt.Errorf("attribute %q: %w", name, err)
-		}
-		a.Name = name
-		out = append(out, a)
 	}
 	*as = out
 	return nil
