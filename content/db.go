@@ -43,6 +43,8 @@ type DB struct {
 	Read *gorm.DB
 	// URL is the PostgreSQL URL or the SQLite file path.
 	URL string
+	// Bus carries change notices between instances (local on SQLite).
+	Bus Bus
 }
 
 // IsPostgresURL reports whether a database URL names PostgreSQL.
@@ -86,7 +88,7 @@ func OpenDB(ctx context.Context, dbURL, dataDir string) (*DB, error) {
 			sqlDB.Close()
 			return nil, fmt.Errorf("connect to postgres: %w", err)
 		}
-		return &DB{Dialect: Postgres, Write: g, Read: g, URL: dbURL}, nil
+		return &DB{Dialect: Postgres, Write: g, Read: g, URL: dbURL, Bus: NewLocalBus()}, nil
 	}
 
 	path := SQLitePath(dbURL, dataDir)
@@ -111,7 +113,7 @@ func OpenDB(ctx context.Context, dbURL, dataDir string) (*DB, error) {
 	rdb.SetMaxOpenConns(8)
 	rdb.SetMaxIdleConns(8)
 	rdb.SetConnMaxLifetime(0)
-	return &DB{Dialect: SQLite, Write: w, Read: r, URL: path}, nil
+	return &DB{Dialect: SQLite, Write: w, Read: r, URL: path, Bus: NewLocalBus()}, nil
 }
 
 func openSQLite(path, params string, cfg *gorm.Config) (*gorm.DB, error) {
