@@ -1,6 +1,9 @@
-// Package admin holds Herald's administrators, their sign-in and sessions,
-// API tokens for frontends, and the policies that decide what each principal
-// may do.
+// Package admin holds Herald's access model: administrators, their roles,
+// sign-in and sessions; API tokens for frontends; the users-permissions
+// Public and Authenticated roles and the end users who sign in to the
+// content API; and the policies that decide what each principal may do.
+// Sign-in is rate-limited here; the route table in package web decides which
+// permission each route needs.
 package admin
 
 import (
@@ -20,6 +23,10 @@ import (
 // Config.SessionTTL is zero.
 const DefaultSessionTTL = 8 * time.Hour
 
+// DefaultUserTokenTTL is how long an end user's JWT lasts when
+// Config.UserTokenTTL is zero: Strapi's default.
+const DefaultUserTokenTTL = 30 * 24 * time.Hour
+
 // DefaultBcryptCost is the bcrypt cost used when Config.BcryptCost is zero.
 const DefaultBcryptCost = 11
 
@@ -36,8 +43,19 @@ type Config struct {
 	// TokenSalt keys the HMAC under which API token keys are stored; at
 	// least 16 bytes.
 	TokenSalt []byte
-	// SessionTTL is how long a sign-in lasts; default 8h.
+	// SessionTTL is how long an administrator's sign-in lasts; default 8h.
 	SessionTTL time.Duration
+	// UserTokenTTL is how long an end user's JWT lasts; default 30 days.
+	UserTokenTTL time.Duration
+	// PublicRegistration lets anyone sign up as an end user through
+	// POST /api/auth/local/register; off by default.
+	PublicRegistration bool
+	// Limits bounds sign-in and registration attempts; zero fields take
+	// DefaultLimits.
+	Limits Limits
+	// TypeExists reports whether a content type uid exists: permissions that
+	// name another type are refused. Nil accepts every well-formed uid.
+	TypeExists func(uid string) bool
 	// BcryptCost is the cost of password hashes; default 11. Tests use
 	// bcrypt.MinCost to stay fast.
 	BcryptCost int
@@ -47,20 +65,29 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Service manages administrators, sessions and API tokens, and
-// authenticates requests.
+// Service manages administrators, roles, sessions, API tokens and end
+// users, and authenticates requests. Roles and grant lists are cached in
+// memory: changes made through the Service apply at once, changes made by
+// another process sharing the database within 10 seconds.
 type Service struct {
 	db         *content.DB
 	jwtSecret  []byte
 	tokenSalt  []byte
 	sessionTTL time.Duration
+	userTTL    time.Duration
+	openSignUp bool
+	typeExists func(uid string) bool
 	cost       int
 	now        func() time.Time
 	log        *slog.Logger
 	// dummyHash is compared against when an email is unknown, so that a
 	// failed sign-in takes as long whether or not the account exists.
 	dummyHash []byte
-	roles     roleCache
+	cache     accessCache
+	limits    Limits
+	limiter   *limiter
+	// csrfKey keys the CSRF tokens of panel sessions.
+	csrfKey []byte
 }
 
 // New validates cfg, fills in its defaults and returns a Service. It fails
@@ -86,6 +113,17 @@ func New(db *content.DB, cfg Config) (*Service, error) {
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
+	if cfg.UserTokenTTL < 0 {
+		return nil, fmt.Errorf("admin: end-user token TTL must be positive, got %s",
+			cfg.UserTokenTTL)
+	}
+	if cfg.UserTokenTTL == 0 {
+		cfg.UserTokenTTL = DefaultUserTokenTTL
+	}
+	limits, err := cfg.Limits.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = DefaultBcryptCost
 	}
@@ -105,10 +143,16 @@ func New(db *content.DB, cfg Config) (*Service, error) {
 		jwtSecret:  append([]byte(nil), cfg.JWTSecret...),
 		tokenSalt:  append([]byte(nil), cfg.TokenSalt...),
 		sessionTTL: cfg.SessionTTL,
+		userTTL:    cfg.UserTokenTTL,
+		openSignUp: cfg.PublicRegistration,
+		typeExists: cfg.TypeExists,
 		cost:       cfg.BcryptCost,
 		now:        cfg.Now,
 		log:        cfg.Logger,
+		limits:     limits,
+		limiter:    newLimiter(cfg.Now),
 	}
+	s.csrfKey = derivedKey(s.jwtSecret, "herald csrf")
 	dummy, err := bcrypt.GenerateFromPassword([]byte(randomHex(16)), s.cost)
 	if err != nil {
 		return nil, fmt.Errorf("admin: prepare dummy password hash: %w", err)

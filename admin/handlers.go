@@ -8,6 +8,10 @@ import (
 	"github.com/herald-cms/herald/content"
 )
 
+// The handlers below parse the request, call the service and answer
+// {"data": ...}. They check no permission: the web layer's route table
+// does, before they run.
+
 // RegisterAdmin handles POST /admin/register-admin {firstname, lastname,
 // email, password}: 201 {"data": {"token", "user"}} while no administrator
 // exists, 403 afterwards.
@@ -30,7 +34,8 @@ type loginBody struct {
 }
 
 // Login handles POST /admin/login {email, password}: 200 {"data": {"token",
-// "user"}}, or 401 "Invalid credentials".
+// "user"}}, 401 "Invalid credentials", or 429 with Retry-After when the
+// client address or the account made too many attempts.
 func (s *Service) Login(c *fiber.Ctx) error {
 	var in loginBody
 	if err := content.DecodeJSON(c.Body(), &in); err != nil {
@@ -47,11 +52,20 @@ func (s *Service) Login(c *fiber.Ctx) error {
 		return err
 	}
 
-	sess, err := s.SignIn(c.UserContext(), in.Email, in.Password)
+	sess, err := s.SignInFrom(c.UserContext(), c.IP(), in.Email, in.Password)
 	if err != nil {
-		return err
+		return withRetryAfter(c, err)
 	}
 	return c.JSON(fiber.Map{"data": sess})
+}
+
+// withRetryAfter sets the Retry-After header when err is a RateLimitError,
+// and returns err for the error handler.
+func withRetryAfter(c *fiber.Ctx, err error) error {
+	if secs, ok := RetryAfterSeconds(err); ok {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+	}
+	return err
 }
 
 // Logout handles POST /admin/logout: it revokes the session of the request's
@@ -73,7 +87,8 @@ func (s *Service) ListTokens(c *fiber.Ctx) error {
 }
 
 // CreateToken handles POST /admin/api-tokens {name, description, type,
-// lifespan}: 201 with the token and its accessKey, shown this once.
+// permissions, lifespan}: 201 with the token and its accessKey, shown this
+// once.
 func (s *Service) CreateToken(c *fiber.Ctx) error {
 	var in TokenInput
 	if err := content.DecodeJSON(c.Body(), &in); err != nil {
@@ -101,6 +116,40 @@ func (s *Service) GetToken(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"data": t})
 }
 
+// UpdateToken handles PUT /admin/api-tokens/:id {name, description, type,
+// permissions}: 200 with the token, without its key.
+func (s *Service) UpdateToken(c *fiber.Ctx) error {
+	id, err := tokenID(c)
+	if err != nil {
+		return err
+	}
+	var p TokenPatch
+	if err := content.DecodeJSON(c.Body(), &p); err != nil {
+		return err
+	}
+
+	t, err := s.UpdateAPIToken(c.UserContext(), id, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"data": t})
+}
+
+// RegenerateToken handles POST /admin/api-tokens/:id/regenerate: 200 with
+// the token and its new accessKey, shown this once.
+func (s *Service) RegenerateToken(c *fiber.Ctx) error {
+	id, err := tokenID(c)
+	if err != nil {
+		return err
+	}
+
+	t, err := s.RegenerateAPIToken(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"data": t})
+}
+
 // DeleteToken handles DELETE /admin/api-tokens/:id: 200 with the deleted
 // token.
 func (s *Service) DeleteToken(c *fiber.Ctx) error {
@@ -119,9 +168,5 @@ func (s *Service) DeleteToken(c *fiber.Ctx) error {
 // tokenID reads the :id parameter; an id that is not a positive integer
 // names no token, so it is ENOTFOUND.
 func tokenID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errTokenNotFound()
-	}
-	return id, nil
+	return pathID(c.Params("id"), errTokenNotFound)
 }

@@ -160,6 +160,8 @@ func newTestApp(svc *Service, logger *slog.Logger) *fiber.App {
 	app.Get("/admin/api-tokens", adminAuth, svc.ListTokens)
 	app.Post("/admin/api-tokens", adminAuth, svc.CreateToken)
 	app.Get("/admin/api-tokens/:id", adminAuth, svc.GetToken)
+	app.Put("/admin/api-tokens/:id", adminAuth, svc.UpdateToken)
+	app.Post("/admin/api-tokens/:id/regenerate", adminAuth, svc.RegenerateToken)
 	app.Delete("/admin/api-tokens/:id", adminAuth, svc.DeleteToken)
 	app.Get("/api/whoami", apiAuth, whoami)
 	return app

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -21,7 +22,8 @@ const (
 	PermTokensManage       content.Action = "tokens.manage"
 )
 
-// The built-in administrator roles' codes.
+// The built-in administrator roles' codes. Super Admin may do everything and
+// cannot be changed; Editor and Author are seeded permission lists.
 const (
 	RoleSuperAdmin = "strapi-super-admin"
 	RoleEditor     = "strapi-editor"
@@ -34,6 +36,11 @@ const (
 	TokenFullAccess = "full-access"
 	TokenCustom     = "custom"
 )
+
+// cacheTTL bounds how long a cached role or grant list is used. Changes made
+// through this process invalidate its caches at once; the TTL is how soon
+// other processes sharing the database see them.
+const cacheTTL = 10 * time.Second
 
 // contentActions are every action on content, as opposed to settings.
 var contentActions = map[content.Action]bool{
@@ -54,24 +61,11 @@ var denyAll = content.PolicyFunc(func(context.Context, content.Action, string) c
 // superAdminPolicy grants every content action and every settings permission.
 var superAdminPolicy = content.AllowAll
 
-// editorPolicy grants every content action on every type, and no settings.
-var editorPolicy = content.PolicyFunc(
+// fullAccessPolicy grants every content action on every type, and no
+// settings.
+var fullAccessPolicy = content.PolicyFunc(
 	func(_ context.Context, a content.Action, _ string) content.Grant {
 		return content.Grant{Allowed: contentActions[a]}
-	})
-
-// authorPolicy lets an author create entries and read, change and delete
-// only the entries it created. Authors may not publish.
-var authorPolicy = content.PolicyFunc(
-	func(_ context.Context, a content.Action, _ string) content.Grant {
-		switch a {
-		case content.ActionCreate:
-			return content.Grant{Allowed: true}
-		case content.ActionFind, content.ActionFindOne, content.ActionUpdate,
-			content.ActionDelete, content.ActionReadDrafts:
-			return content.Grant{Allowed: true, OwnOnly: true}
-		}
-		return content.Grant{}
 	})
 
 // readOnlyPolicy lets a read-only token read documents, drafts included.
@@ -84,36 +78,24 @@ var readOnlyPolicy = content.PolicyFunc(
 		return content.Grant{}
 	})
 
-// RolePolicy returns the policy of an administrator role, by its code. A
-// role Herald does not know grants nothing.
-func RolePolicy(code string) content.Policy {
-	switch code {
-	case RoleSuperAdmin:
-		return superAdminPolicy
-	case RoleEditor:
-		return editorPolicy
-	case RoleAuthor:
-		return authorPolicy
-	}
-	return denyAll
-}
-
-// TokenPolicy returns the policy of an API token type. A full-access token
-// may do every content action but holds no settings permission; an unknown
-// type grants nothing.
-func TokenPolicy(tokenType string) content.Policy {
+// TokenPolicy returns the policy of an API token of the given type. A
+// full-access token may do every content action but holds no settings
+// permission; a read-only token reads, drafts included; a custom token has
+// exactly its permissions ("api::article.article.find", ...), where find or
+// findOne also reads drafts and create or update also publishes (a REST
+// write publishes unless it asks for a draft). An unknown type grants
+// nothing.
+func TokenPolicy(tokenType string, permissions []string) content.Policy {
 	switch tokenType {
 	case TokenReadOnly:
 		return readOnlyPolicy
 	case TokenFullAccess:
-		return editorPolicy
+		return fullAccessPolicy
+	case TokenCustom:
+		return apiPolicy(permissions, true)
 	}
 	return denyAll
 }
-
-// PublicPolicy is the policy of requests without credentials. It grants
-// nothing until the public role can be configured.
-var PublicPolicy content.Policy = denyAll
 
 // Role is an administrator role as the API shows it inside a user.
 type Role struct {
@@ -123,50 +105,98 @@ type Role struct {
 }
 
 type roleRow struct {
-	ID   int64
-	Code string
-	Name string
+	ID          int64 `gorm:"primaryKey"`
+	Code        string
+	Name        string
+	Description string
+	Permissions string
+	CreatedAt   time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt   time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (roleRow) TableName() string { return "admin_roles" }
 
-// roleCache keeps roles and their policies in memory: every authenticated
-// request needs its role, and roles rarely change.
-type roleCache struct {
-	mu   sync.RWMutex
-	byID map[int64]Role
+// cachedRole is a role with its compiled policy.
+type cachedRole struct {
+	role     Role
+	policy   content.Policy
+	loadedAt time.Time
 }
 
-// InvalidateRoles forgets every cached role. Call it after changing a role.
+// cachedGrants is a users-permissions role's compiled policy.
+type cachedGrants struct {
+	policy   content.Policy
+	loadedAt time.Time
+}
+
+// accessCache keeps roles and grant lists in memory: every authenticated
+// request needs one, and they rarely change.
+type accessCache struct {
+	mu       sync.Mutex
+	roles    map[int64]cachedRole
+	endUsers map[string]cachedGrants
+	// gen counts invalidations: a load that began before one is not
+	// stored, since it may have read the old grants.
+	gen uint64
+}
+
+// InvalidateRoles forgets every cached role and grant list. The service
+// calls it after each change it makes; call it after changing roles in the
+// database by other means.
 func (s *Service) InvalidateRoles() {
-	s.roles.mu.Lock()
-	s.roles.byID = nil
-	s.roles.mu.Unlock()
+	s.cache.mu.Lock()
+	s.cache.roles = nil
+	s.cache.endUsers = nil
+	s.cache.gen++
+	s.cache.mu.Unlock()
 }
 
-// role returns the role with the given id, from the cache when it can.
-func (s *Service) role(ctx context.Context, id int64) (Role, error) {
-	s.roles.mu.RLock()
-	r, ok := s.roles.byID[id]
-	s.roles.mu.RUnlock()
-	if ok {
-		return r, nil
+// fresh reports whether something loaded at t may still be used.
+func (s *Service) fresh(t time.Time) bool {
+	age := s.now().Sub(t)
+	return age >= 0 && age < cacheTTL
+}
+
+// role returns the role with the given id and its policy, from the cache
+// when it can.
+func (s *Service) role(ctx context.Context, id int64) (Role, content.Policy, error) {
+	s.cache.mu.Lock()
+	c, ok := s.cache.roles[id]
+	gen := s.cache.gen
+	s.cache.mu.Unlock()
+	if ok && s.fresh(c.loadedAt) {
+		return c.role, c.policy, nil
 	}
 
+	loadedAt := s.now()
 	var row roleRow
 	err := s.db.Read.WithContext(ctx).Where("id = ?", id).Take(&row).Error
 	if err != nil {
-		return Role{}, fmt.Errorf("load role %d: %w", id, err)
+		return Role{}, nil, fmt.Errorf("load role %d: %w", id, err)
 	}
-	r = Role(row)
+	c = cachedRole{role: roleOf(row), policy: denyAll, loadedAt: loadedAt}
+	if row.Code == RoleSuperAdmin {
+		c.policy = superAdminPolicy
+	} else if perms, err := decodePermissions(row.Permissions); err != nil {
+		// A corrupt list grants nothing rather than failing every request.
+		s.log.ErrorContext(ctx, "role permissions unreadable", "role_id", id, "error", err)
+	} else {
+		c.policy = rolePolicy(perms)
+	}
 
-	s.roles.mu.Lock()
-	if s.roles.byID == nil {
-		s.roles.byID = make(map[int64]Role)
+	s.cache.mu.Lock()
+	if s.cache.gen == gen {
+		if s.cache.roles == nil {
+			s.cache.roles = make(map[int64]cachedRole)
+		}
+		s.cache.roles[id] = c
 	}
-	s.roles.byID[id] = r
-	s.roles.mu.Unlock()
-	return r, nil
+	s.cache.mu.Unlock()
+	return c.role, c.policy, nil
+}
+
+func roleOf(row roleRow) Role {
+	return Role{ID: row.ID, Code: row.Code, Name: row.Name}
 }
 
 // roleByCode looks a role up by code; an unknown code is EINVALID naming
@@ -181,5 +211,5 @@ func (s *Service) roleByCode(ctx context.Context, code string) (Role, error) {
 	if err != nil {
 		return Role{}, fmt.Errorf("load role %s: %w", code, err)
 	}
-	return Role(row), nil
+	return roleOf(row), nil
 }

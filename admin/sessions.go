@@ -14,11 +14,13 @@ import (
 	"github.com/herald-cms/herald/content"
 )
 
-// The claims every administrator token carries. The audience is what keeps
-// an admin token from being mistaken for anything else.
+// The claims Herald's JWTs carry. The audience is what keeps an
+// administrator's token and an end user's apart: each is refused where the
+// other is expected.
 const (
-	jwtIssuer   = "herald"
-	jwtAudience = "herald-admin"
+	jwtIssuer       = "herald"
+	jwtAudience     = "herald-admin"
+	jwtUserAudience = "herald-user"
 )
 
 type sessionRow struct {
@@ -79,17 +81,7 @@ func (s *Service) verify(ctx context.Context, authorization string) (sessionRow,
 	if !ok {
 		return sessionRow{}, userRow{}, unauthorized()
 	}
-	parser := jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithIssuer(jwtIssuer),
-		jwt.WithAudience(jwtAudience),
-		jwt.WithExpirationRequired(),
-		jwt.WithTimeFunc(s.now),
-	)
-	var claims jwt.RegisteredClaims
-	_, err := parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) {
-		return s.jwtSecret, nil
-	})
+	claims, err := s.parseJWT(raw, jwtAudience)
 	if err != nil || claims.ID == "" {
 		return sessionRow{}, userRow{}, unauthorized()
 	}
@@ -121,6 +113,25 @@ func (s *Service) verify(ctx context.Context, authorization string) (sessionRow,
 	return sess, u, nil
 }
 
+// parseJWT checks a JWT's signature (HS256 with the JWT secret, nothing
+// else), issuer, audience and expiry, which is required, and returns its
+// claims.
+func (s *Service) parseJWT(raw, audience string) (jwt.RegisteredClaims, error) {
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(jwtIssuer),
+		jwt.WithAudience(audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(s.now),
+	)
+	var claims jwt.RegisteredClaims
+	_, err := parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) {
+		return s.jwtSecret, nil
+	})
+	return claims, err
+}
+
 // AuthenticateAdmin checks the Authorization header of an admin API request
 // ("Bearer <jwt>") and returns the administrator acting, with its role's
 // policy. A missing, malformed, forged, expired or revoked token, or an
@@ -132,7 +143,7 @@ func (s *Service) AuthenticateAdmin(
 	if err != nil {
 		return content.Actor{}, err
 	}
-	role, err := s.role(ctx, u.RoleID)
+	_, policy, err := s.role(ctx, u.RoleID)
 	if err != nil {
 		return content.Actor{}, err
 	}
@@ -140,7 +151,7 @@ func (s *Service) AuthenticateAdmin(
 		Kind:   content.ActorAdmin,
 		ID:     u.ID,
 		Name:   u.Email,
-		Policy: RolePolicy(role.Code),
+		Policy: policy,
 	}, nil
 }
 
@@ -151,7 +162,7 @@ func (s *Service) CurrentUser(ctx context.Context, authorization string) (User, 
 	if err != nil {
 		return User{}, err
 	}
-	role, err := s.role(ctx, u.RoleID)
+	role, _, err := s.role(ctx, u.RoleID)
 	if err != nil {
 		return User{}, err
 	}

@@ -165,32 +165,6 @@ func testDeactivatedOrDeletedAdminIsRefusedAtOnce(t *testing.T, h *harness) {
 	}
 }
 
-func TestAdminActorCarriesItsRolePolicy(t *testing.T) {
-	eachDialect(t, testAdminActorCarriesItsRolePolicy)
-}
-
-func testAdminActorCarriesItsRolePolicy(t *testing.T, h *harness) {
-	ctx := context.Background()
-	for _, code := range []string{RoleSuperAdmin, RoleEditor, RoleAuthor} {
-		u, token := h.createAdmin(code+"@example.com", code)
-		a, err := h.svc.AuthenticateAdmin(ctx, "Bearer "+token)
-		if err != nil {
-			t.Fatalf("%s: %v", code, err)
-		}
-		if a.ID != u.ID {
-			t.Errorf("%s: actor id %d, want %d", code, a.ID, u.ID)
-		}
-		actions := []content.Action{content.ActionPublish, content.ActionFind, PermUsersManage}
-		for _, action := range actions {
-			got := a.Can(ctx, action, "api::article.article")
-			want := RolePolicy(code).Allow(ctx, action, "api::article.article")
-			if got != want {
-				t.Errorf("%s %s: %+v, want %+v", code, action, got, want)
-			}
-		}
-	}
-}
-
 func TestNewValidatesConfig(t *testing.T) {
 	h := newHarness(t)
 	cases := []struct {

@@ -27,18 +27,24 @@ const accessKeyBytes = 32
 // arithmetic cannot overflow.
 const maxLifespan = 100 * 365 * 24 * time.Hour
 
+// maxDescriptionLen bounds descriptions, in characters.
+const maxDescriptionLen = 1000
+
 // lastUsedEvery is how stale a token's lastUsedAt may become: using a token
 // writes to the database at most this often.
 const lastUsedEvery = time.Minute
 
 // Token is an API token as the admin API shows it. AccessKey is set only in
-// the answer to its creation.
+// the answers to its creation and regeneration.
 type Token struct {
 	ID          int64
 	Name        string
 	Description string
 	Type        string
 	AccessKey   string
+	// Permissions are a custom token's grants, such as
+	// "api::article.article.find"; empty for the other types.
+	Permissions []string
 	// Lifespan is in milliseconds; nil means the token never expires.
 	Lifespan   *int64
 	ExpiresAt  *time.Time
@@ -50,18 +56,23 @@ type Token struct {
 // MarshalJSON writes the token in Strapi's shape; accessKey appears only
 // when the token carries its key.
 func (t Token) MarshalJSON() ([]byte, error) {
+	perms := t.Permissions
+	if perms == nil {
+		perms = []string{}
+	}
 	return json.Marshal(struct {
-		ID          int64   `json:"id"`
-		Name        string  `json:"name"`
-		Description string  `json:"description"`
-		Type        string  `json:"type"`
-		AccessKey   string  `json:"accessKey,omitempty"`
-		Lifespan    *int64  `json:"lifespan"`
-		ExpiresAt   *string `json:"expiresAt"`
-		LastUsedAt  *string `json:"lastUsedAt"`
-		CreatedAt   string  `json:"createdAt"`
-		UpdatedAt   string  `json:"updatedAt"`
-	}{t.ID, t.Name, t.Description, t.Type, t.AccessKey, t.Lifespan,
+		ID          int64    `json:"id"`
+		Name        string   `json:"name"`
+		Description string   `json:"description"`
+		Type        string   `json:"type"`
+		AccessKey   string   `json:"accessKey,omitempty"`
+		Permissions []string `json:"permissions"`
+		Lifespan    *int64   `json:"lifespan"`
+		ExpiresAt   *string  `json:"expiresAt"`
+		LastUsedAt  *string  `json:"lastUsedAt"`
+		CreatedAt   string   `json:"createdAt"`
+		UpdatedAt   string   `json:"updatedAt"`
+	}{t.ID, t.Name, t.Description, t.Type, t.AccessKey, perms, t.Lifespan,
 		timePtrJSON(t.ExpiresAt), timePtrJSON(t.LastUsedAt),
 		timeJSON(t.CreatedAt), timeJSON(t.UpdatedAt)})
 }
@@ -71,9 +82,21 @@ type TokenInput struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	Type        string `json:"type"`
+	// Permissions are a custom token's grants; other types take none.
+	Permissions []string `json:"permissions"`
 	// Lifespan is milliseconds or null, kept raw so that its type can be
 	// checked and named in the error.
 	Lifespan json.RawMessage `json:"lifespan"`
+}
+
+// TokenPatch changes an API token: only the fields present change. A
+// token's lifespan cannot change; sending the current one is accepted.
+type TokenPatch struct {
+	Name        *string         `json:"name"`
+	Description *string         `json:"description"`
+	Type        *string         `json:"type"`
+	Permissions *[]string       `json:"permissions"`
+	Lifespan    json.RawMessage `json:"lifespan"`
 }
 
 type tokenRow struct {
@@ -93,7 +116,12 @@ type tokenRow struct {
 func (tokenRow) TableName() string { return "api_tokens" }
 
 func tokenFromRow(r tokenRow) Token {
+	perms, err := decodeAPIPermissions(r.Permissions)
+	if err != nil {
+		perms = []string{}
+	}
 	return Token{
+		Permissions: perms,
 		ID:          r.ID,
 		Name:        r.Name,
 		Description: r.Description,
@@ -115,9 +143,9 @@ func (s *Service) hashKey(key string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// normalize checks a token's settings and returns its lifespan. Errors are
-// EINVALID naming each bad field.
-func (in TokenInput) normalize() (TokenInput, *int64, error) {
+// checkToken checks a token's name, type and permissions, and returns the
+// permissions normalized. Errors are field errors naming each bad field.
+func (s *Service) checkToken(in *TokenInput) []content.FieldError {
 	in.Name = strings.TrimSpace(in.Name)
 	in.Description = strings.TrimSpace(in.Description)
 
@@ -129,19 +157,25 @@ func (in TokenInput) normalize() (TokenInput, *int64, error) {
 		errs = append(errs, fieldError("name",
 			fmt.Sprintf("name must be at most %d characters", maxNameLen)))
 	}
+	if utf8.RuneCountInString(in.Description) > maxDescriptionLen {
+		errs = append(errs, fieldError("description",
+			fmt.Sprintf("description must be at most %d characters", maxDescriptionLen)))
+	}
 	switch in.Type {
 	case TokenReadOnly, TokenFullAccess:
+		if len(in.Permissions) > 0 {
+			errs = append(errs, fieldError("permissions",
+				"permissions apply only to custom tokens"))
+		}
+		in.Permissions = []string{}
 	case TokenCustom:
-		errs = append(errs, fieldError("type", "type custom is not supported yet"))
+		perms, perr := s.normalizeAPIPermissions("permissions", in.Permissions, nil)
+		errs = append(errs, perr...)
+		in.Permissions = perms
 	default:
-		errs = append(errs, fieldError("type", "type must be read-only or full-access"))
+		errs = append(errs, fieldError("type", "type must be read-only, full-access or custom"))
 	}
-	lifespan, ok := parseLifespan(in.Lifespan)
-	if !ok {
-		errs = append(errs, fieldError("lifespan",
-			"lifespan must be null or a positive integer number of milliseconds"))
-	}
-	return in, lifespan, validation(errs)
+	return errs
 }
 
 // parseLifespan reads a lifespan: absent or null is nil, otherwise a
@@ -162,7 +196,16 @@ func parseLifespan(raw json.RawMessage) (*int64, bool) {
 // which is never shown again. Invalid settings or a taken name are EINVALID
 // naming the field.
 func (s *Service) CreateAPIToken(ctx context.Context, in TokenInput) (Token, error) {
-	in, lifespan, err := in.normalize()
+	errs := s.checkToken(&in)
+	lifespan, ok := parseLifespan(in.Lifespan)
+	if !ok {
+		errs = append(errs, fieldError("lifespan",
+			"lifespan must be null or a positive integer number of milliseconds"))
+	}
+	if err := validation(errs); err != nil {
+		return Token{}, err
+	}
+	perms, err := encodeJSON(in.Permissions)
 	if err != nil {
 		return Token{}, err
 	}
@@ -174,7 +217,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, in TokenInput) (Token, err
 		Description:   in.Description,
 		Type:          in.Type,
 		AccessKeyHash: s.hashKey(key),
-		Permissions:   "[]",
+		Permissions:   perms,
 		Lifespan:      lifespan,
 		CreatedAt:     now,
 		UpdatedAt:     now,
@@ -193,6 +236,113 @@ func (s *Service) CreateAPIToken(ctx context.Context, in TokenInput) (Token, err
 	}
 
 	t := tokenFromRow(row)
+	t.AccessKey = key
+	return t, nil
+}
+
+// UpdateAPIToken changes a token's name, description, type or permissions
+// and returns it; its key keeps working with the new grants at once.
+// Changing the type away from custom drops the permissions. A missing token
+// is ENOTFOUND; invalid settings, a taken name or a changed lifespan are
+// EINVALID naming the field.
+func (s *Service) UpdateAPIToken(ctx context.Context, id int64, p TokenPatch) (Token, error) {
+	var out tokenRow
+	err := s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		row, err := findToken(tx, id)
+		if err != nil {
+			return err
+		}
+		cur := tokenFromRow(row)
+		in := TokenInput{Name: cur.Name, Description: cur.Description, Type: cur.Type,
+			Permissions: cur.Permissions}
+		if p.Name != nil {
+			in.Name = *p.Name
+		}
+		if p.Description != nil {
+			in.Description = *p.Description
+		}
+		if p.Type != nil {
+			in.Type = *p.Type
+			if in.Type != TokenCustom && p.Permissions == nil {
+				in.Permissions = nil
+			}
+		}
+		if p.Permissions != nil {
+			in.Permissions = *p.Permissions
+		}
+		errs := s.checkToken(&in)
+		if len(bytes.TrimSpace(p.Lifespan)) > 0 {
+			lifespan, ok := parseLifespan(p.Lifespan)
+			if !ok || !sameLifespan(lifespan, row.Lifespan) {
+				errs = append(errs, fieldError("lifespan",
+					"lifespan cannot change: create a new token instead"))
+			}
+		}
+		if err := validation(errs); err != nil {
+			return err
+		}
+		var taken int64
+		err = tx.Model(&tokenRow{}).Where("name = ? AND id <> ?", in.Name, id).Count(&taken).Error
+		if err != nil {
+			return fmt.Errorf("check API token name: %w", err)
+		}
+		if taken > 0 {
+			return content.InvalidField([]string{"name"}, "name already taken")
+		}
+		perms, err := encodeJSON(in.Permissions)
+		if err != nil {
+			return err
+		}
+		row.Name, row.Description, row.Type = in.Name, in.Description, in.Type
+		row.Permissions, row.UpdatedAt = perms, s.clock()
+		err = tx.Model(&tokenRow{}).Where("id = ?", id).Updates(map[string]any{
+			"name": row.Name, "description": row.Description, "type": row.Type,
+			"permissions": row.Permissions, "updated_at": row.UpdatedAt,
+		}).Error
+		if err != nil {
+			return fmt.Errorf("update API token %d: %w", id, err)
+		}
+		out = row
+		return nil
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	return tokenFromRow(out), nil
+}
+
+func sameLifespan(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// RegenerateAPIToken gives a token a new access key and returns it with the
+// key, shown this once. The old key stops working at once; the name, type,
+// permissions and expiry stay. A missing token is ENOTFOUND.
+func (s *Service) RegenerateAPIToken(ctx context.Context, id int64) (Token, error) {
+	key := randomHex(accessKeyBytes)
+	var out tokenRow
+	err := s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		row, err := findToken(tx, id)
+		if err != nil {
+			return err
+		}
+		row.AccessKeyHash, row.UpdatedAt = s.hashKey(key), s.clock()
+		err = tx.Model(&tokenRow{}).Where("id = ?", id).Updates(map[string]any{
+			"access_key_hash": row.AccessKeyHash, "updated_at": row.UpdatedAt,
+		}).Error
+		if err != nil {
+			return fmt.Errorf("regenerate API token %d: %w", id, err)
+		}
+		out = row
+		return nil
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	t := tokenFromRow(out)
 	t.AccessKey = key
 	return t, nil
 }
@@ -256,18 +406,26 @@ func errTokenNotFound() *content.Error {
 }
 
 // AuthenticateAPI checks the Authorization header of a content API request.
-// No header is the public actor. "Bearer <accessKey>" is the API token with
-// that key; an unknown, deleted or expired key (an admin token included) is
-// EUNAUTHORIZED.
+// No header is the public actor, with the Public role's grants. "Bearer
+// <jwt>" is an end user, with the Authenticated role's grants; "Bearer
+// <accessKey>" is the API token with that key. A forged, expired or unknown
+// credential, an administrator's token included, is EUNAUTHORIZED.
 func (s *Service) AuthenticateAPI(
 	ctx context.Context, authorization string,
 ) (content.Actor, error) {
 	if strings.TrimSpace(authorization) == "" {
-		return content.Actor{Kind: content.ActorPublic, Name: "public", Policy: PublicPolicy}, nil
+		policy, err := s.endUserPolicy(ctx, RolePublic)
+		if err != nil {
+			return content.Actor{}, err
+		}
+		return content.Actor{Kind: content.ActorPublic, Name: "public", Policy: policy}, nil
 	}
 	key, ok := bearer(authorization)
 	if !ok {
 		return content.Actor{}, unauthorized()
+	}
+	if looksLikeJWT(key) {
+		return s.authenticateEndUser(ctx, key)
 	}
 
 	var row tokenRow
@@ -286,12 +444,24 @@ func (s *Service) AuthenticateAPI(
 		s.touchToken(ctx, row.ID, now)
 	}
 
+	var perms []string
+	if row.Type == TokenCustom {
+		if perms, err = decodeAPIPermissions(row.Permissions); err != nil {
+			return content.Actor{}, fmt.Errorf("API token %d: %w", row.ID, err)
+		}
+	}
 	return content.Actor{
 		Kind:   content.ActorToken,
 		ID:     row.ID,
 		Name:   row.Name,
-		Policy: TokenPolicy(row.Type),
+		Policy: TokenPolicy(row.Type, perms),
 	}, nil
+}
+
+// looksLikeJWT tells a JWT (three dot-separated parts) from an access key,
+// which is hex.
+func looksLikeJWT(cred string) bool {
+	return strings.Count(cred, ".") == 2
 }
 
 // touchToken records that a token was used. Failing to is logged, not

@@ -270,7 +270,8 @@ func testCreateTokenValidationNamesTheField(t *testing.T, h *harness) {
 		{"missing name", map[string]any{"type": "read-only"}, "name", "name is required"},
 		{"taken name", map[string]any{"name": " taken ", "type": "full-access"}, "name",
 			"name already taken"},
-		{"custom type", map[string]any{"name": "c", "type": "custom"}, "type", "not supported yet"},
+		{"custom permission", map[string]any{"name": "c", "type": "custom",
+			"permissions": []string{"api::article.article.publish"}}, "permissions", "not a permission"},
 		{"unknown type", map[string]any{"name": "u", "type": "admin"}, "type", "read-only"},
 		{"missing type", map[string]any{"name": "u"}, "type", "read-only"},
 		{"zero lifespan", map[string]any{"name": "l", "type": "read-only", "lifespan": 0},
@@ -313,4 +314,153 @@ func testCreateTokenValidationNamesTheField(t *testing.T, h *harness) {
 	if n != 1 {
 		t.Errorf("%d tokens exist after refused creations, want 1", n)
 	}
+}
+
+func TestCustomTokenHasExactlyItsPermissions(t *testing.T) {
+	eachDialect(t, testCustomTokenHasExactlyItsPermissions)
+}
+
+func testCustomTokenHasExactlyItsPermissions(t *testing.T, h *harness) {
+	ctx := context.Background()
+	admin := h.registerFirst()
+	r := h.do("POST", "/admin/api-tokens", admin, map[string]any{"name": "custom",
+		"type": "custom", "permissions": []string{"api::article.article.find",
+			"api::page.page.create", "api::article.article.find"}})
+	mustStatus(t, r, 201)
+	var out struct {
+		Data struct {
+			tokenJSON
+			Permissions []string `json:"permissions"`
+		}
+	}
+	r.decode(t, &out)
+	if got := out.Data.Permissions; len(got) != 2 || got[0] != "api::article.article.find" ||
+		got[1] != "api::page.page.create" {
+		t.Errorf("permissions = %v", got)
+	}
+
+	a, err := h.svc.AuthenticateAPI(ctx, "Bearer "+out.Data.AccessKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		action content.Action
+		uid    string
+		want   bool
+	}{
+		{content.ActionFind, "api::article.article", true},
+		{content.ActionReadDrafts, "api::article.article", true},
+		{content.ActionFindOne, "api::article.article", false},
+		{content.ActionCreate, "api::article.article", false},
+		{content.ActionCreate, "api::page.page", true},
+		{content.ActionPublish, "api::page.page", true},
+		{content.ActionFind, "api::page.page", false},
+		{PermTokensManage, "", false},
+	}
+	for _, c := range checks {
+		if got := a.Can(ctx, c.action, c.uid).Allowed; got != c.want {
+			t.Errorf("%s on %s: %v, want %v", c.action, c.uid, got, c.want)
+		}
+	}
+}
+
+func TestUpdateTokenChangesGrantsAtOnceButNotItsLifespan(t *testing.T) {
+	eachDialect(t, testUpdateTokenChangesGrantsAtOnceButNotItsLifespan)
+}
+
+func testUpdateTokenChangesGrantsAtOnceButNotItsLifespan(t *testing.T, h *harness) {
+	ctx := context.Background()
+	admin := h.registerFirst()
+	tok := h.createToken(admin, map[string]any{"name": "t", "type": "read-only", "lifespan": 60000})
+	h.createToken(admin, map[string]any{"name": "taken", "type": "read-only"})
+	path := fmt.Sprintf("/admin/api-tokens/%d", tok.ID)
+	can := func(action content.Action) bool {
+		a, err := h.svc.AuthenticateAPI(ctx, "Bearer "+tok.AccessKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Can(ctx, action, "api::article.article").Allowed
+	}
+
+	h.clock.Add(time.Second)
+	r := h.do("PUT", path, admin, map[string]any{"type": "custom", "description": "now custom",
+		"permissions": []string{"api::article.article.delete"}, "lifespan": 60000})
+	mustStatus(t, r, 200)
+	if strings.Contains(r.Body, "accessKey") {
+		t.Errorf("update shows the key: %s", r.Body)
+	}
+	var out struct{ Data tokenJSON }
+	r.decode(t, &out)
+	if out.Data.Name != "t" || out.Data.Description != "now custom" ||
+		out.Data.UpdatedAt != "2025-03-01T10:00:01.000Z" || *out.Data.ExpiresAt != *tok.ExpiresAt {
+		t.Errorf("updated = %s", r.Body)
+	}
+	if !can(content.ActionDelete) || can(content.ActionFind) {
+		t.Error("new grants not applied at once")
+	}
+	// Back to read-only: the custom permissions go.
+	mustStatus(t, h.do("PUT", path, admin, map[string]any{"type": "read-only"}), 200)
+	if can(content.ActionDelete) || !can(content.ActionFind) {
+		t.Error("read-only grants not applied")
+	}
+	var row tokenRow
+	h.db.Read.Take(&row, tok.ID)
+	if row.Permissions != "[]" {
+		t.Errorf("stored permissions %s after leaving custom", row.Permissions)
+	}
+
+	for name, body := range map[string]map[string]any{
+		"lifespan":            {"lifespan": 1000},
+		"lifespan to null":    {"lifespan": nil},
+		"name":                {"name": "taken"},
+		"permissions on type": {"permissions": []string{"api::article.article.find"}},
+		"type":                {"type": "root"},
+	} {
+		if r := h.do("PUT", path, admin, body); r.Status != 400 {
+			t.Errorf("%s: %d %s, want 400", name, r.Status, r.Body)
+		}
+	}
+	mustStatus(t, h.do("PUT", "/admin/api-tokens/999", admin, map[string]any{"name": "x"}), 404)
+}
+
+func TestRegenerateGivesANewKeyWithTheSameGrants(t *testing.T) {
+	eachDialect(t, testRegenerateGivesANewKeyWithTheSameGrants)
+}
+
+func testRegenerateGivesANewKeyWithTheSameGrants(t *testing.T, h *harness) {
+	ctx := context.Background()
+	admin := h.registerFirst()
+	r := h.do("POST", "/admin/api-tokens", admin, map[string]any{"name": "c", "type": "custom",
+		"permissions": []string{"api::article.article.findOne"}, "lifespan": 3600000})
+	mustStatus(t, r, 201)
+	var created struct{ Data tokenJSON }
+	r.decode(t, &created)
+
+	r = h.do("POST", fmt.Sprintf("/admin/api-tokens/%d/regenerate", created.Data.ID), admin, nil)
+	mustStatus(t, r, 200)
+	var regen struct {
+		Data struct {
+			tokenJSON
+			Permissions []string `json:"permissions"`
+		}
+	}
+	r.decode(t, &regen)
+	key := regen.Data.AccessKey
+	if key == "" || key == created.Data.AccessKey || *regen.Data.ExpiresAt != *created.Data.ExpiresAt ||
+		len(regen.Data.Permissions) != 1 {
+		t.Fatalf("regenerated = %s", r.Body)
+	}
+	_, err := h.svc.AuthenticateAPI(ctx, "Bearer "+created.Data.AccessKey)
+	if !content.IsCode(err, content.EUNAUTHORIZED) {
+		t.Errorf("old key: %v", err)
+	}
+	a, err := h.svc.AuthenticateAPI(ctx, "Bearer "+key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Can(ctx, content.ActionFindOne, "api::article.article").Allowed ||
+		a.Can(ctx, content.ActionFind, "api::article.article").Allowed {
+		t.Error("the new key lost or gained grants")
+	}
+	mustStatus(t, h.do("POST", "/admin/api-tokens/999/regenerate", admin, nil), 404)
 }

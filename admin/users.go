@@ -218,7 +218,7 @@ func (s *Service) registerFirst(ctx context.Context, in RegisterInput) (Session,
 		if n > 0 {
 			return errRegistrationClosed()
 		}
-		u, err := insertUser(tx, in, hash, role, now)
+		u, err := insertUser(tx, in, hash, role, true, now)
 		if err != nil {
 			return err
 		}
@@ -254,7 +254,7 @@ func (s *Service) CreateAdmin(
 	var u User
 	err = s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		u, err = insertUser(tx, in, hash, role, s.clock())
+		u, err = insertUser(tx, in, hash, role, true, s.clock())
 		return err
 	})
 	if err != nil {
@@ -266,7 +266,7 @@ func (s *Service) CreateAdmin(
 
 // insertUser inserts an administrator; a taken email is EINVALID.
 func insertUser(
-	tx *gorm.DB, in RegisterInput, hash []byte, role Role, now time.Time,
+	tx *gorm.DB, in RegisterInput, hash []byte, role Role, active bool, now time.Time,
 ) (User, error) {
 	row := userRow{
 		Firstname:    in.Firstname,
@@ -274,7 +274,7 @@ func insertUser(
 		Email:        in.Email,
 		PasswordHash: string(hash),
 		RoleID:       role.ID,
-		IsActive:     true,
+		IsActive:     active,
 		CreatedAt:    now,
 		UpdatedAt:    now,
 	}
@@ -335,7 +335,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (Session, 
 		return Session{}, content.Errorf(content.EUNAUTHORIZED, "Invalid credentials")
 	}
 
-	role, err := s.role(ctx, row.RoleID)
+	role, _, err := s.role(ctx, row.RoleID)
 	if err != nil {
 		return Session{}, err
 	}
@@ -355,4 +355,20 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (Session, 
 		return Session{}, err
 	}
 	return sess, nil
+}
+
+// SignInFrom is SignIn for a request from the client address addr, limited
+// per address and per account (see Limits). An attempt over a limit is a
+// *RateLimitError, whatever the password.
+func (s *Service) SignInFrom(ctx context.Context, addr, email, password string) (Session, error) {
+	acct := keyAdminAcct + strings.ToLower(strings.TrimSpace(email))
+	if err := s.beginSignIn(keyAdminAddr+addr, acct); err != nil {
+		s.log.WarnContext(ctx, "administrator sign-in rate-limited", "ip", addr)
+		return Session{}, err
+	}
+	sess, err := s.SignIn(ctx, email, password)
+	if content.IsCode(err, content.EUNAUTHORIZED) {
+		s.failedSignIn(acct)
+	}
+	return sess, err
 }
