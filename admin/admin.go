@@ -67,8 +67,8 @@ type Config struct {
 
 // Service manages administrators, roles, sessions, API tokens and end
 // users, and authenticates requests. Roles and grant lists are cached in
-// memory: changes made through the Service apply at once, changes made by
-// another process sharing the database within 10 seconds.
+// memory: changes made through the Service apply at once, on every
+// instance sharing the database (see watchAccess).
 type Service struct {
 	db         *content.DB
 	jwtSecret  []byte
@@ -158,6 +158,7 @@ func New(db *content.DB, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("admin: prepare dummy password hash: %w", err)
 	}
 	s.dummyHash = dummy
+	s.watchAccess()
 	return s, nil
 }
 

@@ -38,8 +38,8 @@ const (
 )
 
 // cacheTTL bounds how long a cached role or grant list is used. Changes made
-// through this process invalidate its caches at once; the TTL is how soon
-// other processes sharing the database see them.
+// by any instance invalidate the caches of all at once, through the
+// database's bus; the TTL bounds the staleness a lost notice could cause.
 const cacheTTL = 10 * time.Second
 
 // contentActions are every action on content, as opposed to settings.
@@ -140,10 +140,17 @@ type accessCache struct {
 	gen uint64
 }
 
-// InvalidateRoles forgets every cached role and grant list. The service
-// calls it after each change it makes; call it after changing roles in the
-// database by other means.
+// InvalidateRoles forgets every cached role and grant list, here and on
+// every other instance sharing the database. The service calls it after
+// each change it makes; call it after changing roles in the database by
+// other means.
 func (s *Service) InvalidateRoles() {
+	s.forgetAccess()
+	s.db.Bus.Publish(context.Background(), content.TopicAccess, "")
+}
+
+// forgetAccess empties this instance's role and grant caches.
+func (s *Service) forgetAccess() {
 	s.cache.mu.Lock()
 	s.cache.roles = nil
 	s.cache.endUsers = nil

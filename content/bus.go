@@ -32,7 +32,9 @@ type Bus interface {
 	// to time.
 	Publish(ctx context.Context, topic, payload string)
 	// Subscribe calls fn for every notice on topic, from any instance. fn
-	// must not block for long.
+	// must not block for long. An empty payload means "anything on this
+	// topic may have changed": the PostgreSQL bus sends one on every topic
+	// after it reconnects, since notices may have been lost meanwhile.
 	Subscribe(topic string, fn func(payload string))
 }
 

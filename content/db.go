@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -67,7 +69,9 @@ func SQLitePath(dbURL, dataDir string) string {
 }
 
 // OpenDB opens the database named by dbURL (a postgres:// URL, or a SQLite
-// path; empty means herald.db in dataDir). It does not migrate.
+// path; empty means herald.db in dataDir). It does not migrate. On
+// PostgreSQL, Bus is a PGBus, already listening when OpenDB returns; on
+// SQLite it is a LocalBus.
 func OpenDB(ctx context.Context, dbURL, dataDir string) (*DB, error) {
 	cfg := &gorm.Config{
 		Logger:                 logger.Discard,
@@ -88,7 +92,12 @@ func OpenDB(ctx context.Context, dbURL, dataDir string) (*DB, error) {
 			sqlDB.Close()
 			return nil, fmt.Errorf("connect to postgres: %w", err)
 		}
-		return &DB{Dialect: Postgres, Write: g, Read: g, URL: dbURL, Bus: NewLocalBus()}, nil
+		bus, err := startPGBus(ctx, dbURL, sqlDB)
+		if err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+		return &DB{Dialect: Postgres, Write: g, Read: g, URL: dbURL, Bus: bus}, nil
 	}
 
 	path := SQLitePath(dbURL, dataDir)
@@ -131,9 +140,20 @@ func (db *DB) SQL() *sql.DB {
 	return s
 }
 
-// Close closes every connection.
+// SetLogger sets where the database's background work (the PostgreSQL
+// bus) reports problems.
+func (db *DB) SetLogger(l *slog.Logger) {
+	if b, ok := db.Bus.(*PGBus); ok {
+		b.SetLogger(l)
+	}
+}
+
+// Close stops the bus and closes every connection.
 func (db *DB) Close() error {
 	var first error
+	if c, ok := db.Bus.(io.Closer); ok {
+		first = c.Close()
+	}
 	for _, g := range []*gorm.DB{db.Write, db.Read} {
 		s, err := g.DB()
 		if err == nil {

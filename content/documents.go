@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/herald-cms/herald/content/query"
 	"github.com/herald-cms/herald/content/schema"
 )
 
@@ -73,8 +74,24 @@ func (s *Service) write(ctx context.Context, op string, fn func(tx *gorm.DB, ch 
 	}
 	if len(ch.events) > 0 {
 		s.events.Committed(ctx)
+		s.entriesChanged(ctx, ch.events)
 	}
 	return nil
+}
+
+// entriesChanged tells every instance, this one first and at once, that
+// the content types of the committed events changed, so that no cache
+// answers with what was there before.
+func (s *Service) entriesChanged(ctx context.Context, events []Event) {
+	if s.db.Bus == nil {
+		return
+	}
+	for i, e := range events {
+		if i > 0 && events[i-1].UID == e.UID {
+			continue
+		}
+		s.db.Bus.Publish(ctx, TopicEntries, e.UID)
+	}
 }
 
 // authorize asks the actor's policy and turns a refusal into EFORBIDDEN.
@@ -99,12 +116,8 @@ func ownerFilter(q *gorm.DB, g Grant, actor Actor) *gorm.DB {
 // PostgreSQL. published picks the published row, otherwise the draft. For
 // types without draft and publish the only row is the published one.
 func (s *Service) loadRow(tx *gorm.DB, t *Type, documentID string, published bool) (*entryRow, error) {
-	q := tx.Where("content_type = ? AND document_id = ?", t.UID, documentID)
-	if published || !t.DraftAndPublish() {
-		q = q.Where("published_at IS NOT NULL")
-	} else {
-		q = q.Where("published_at IS NULL")
-	}
+	q := tx.Where(s.docTerm(), documentID, t.UID).
+		Where(s.stateTerm(published || !t.DraftAndPublish()))
 	if s.db.Dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
@@ -117,6 +130,17 @@ func (s *Service) loadRow(tx *gorm.DB, t *Type, documentID string, published boo
 		return nil, err
 	}
 	return &r, nil
+}
+
+// docTerm selects one document's rows; its arguments are the documentId
+// and the uid. On SQLite the type is compared as +content_type: without
+// statistics the planner would otherwise pick the per-type index and read
+// every row of the type, instead of the (document_id, state) one.
+func (s *Service) docTerm() string {
+	if s.db.Dialect == SQLite {
+		return "document_id = ? AND +content_type = ?"
+	}
+	return "document_id = ? AND content_type = ?"
 }
 
 // checkOwner refuses an own-entries-only grant on someone else's entry.
@@ -140,9 +164,11 @@ func decodeData(raw string) (map[string]any, error) {
 	return m, nil
 }
 
-// prepare validates input against the type and returns the full new data.
+// prepare validates input against the type and returns the full new data,
+// and the uid attributes it generated (already checked to be free in both
+// states, in this transaction, so checkUnique may skip them).
 func (s *Service) prepare(tx *gorm.DB, t *Type, documentID string, input, existing map[string]any,
-	create, publish bool) (map[string]any, error) {
+	create, publish bool) (map[string]any, map[string]bool, error) {
 	mode := schema.ModeDraft
 	switch {
 	case !t.DraftAndPublish():
@@ -152,18 +178,21 @@ func (s *Service) prepare(tx *gorm.DB, t *Type, documentID string, input, existi
 	}
 	data, errs := t.Schema.Prepare(input, existing, create, mode, true)
 	if len(errs) > 0 {
-		return nil, schemaError(errs)
+		return nil, nil, schemaError(errs)
 	}
-	if err := s.fillUIDs(tx, t, documentID, input, existing, data); err != nil {
-		return nil, err
+	filled, err := s.fillUIDs(tx, t, documentID, input, existing, data)
+	if err != nil {
+		return nil, nil, err
 	}
-	return data, nil
+	return data, filled, nil
 }
 
 // fillUIDs makes generated uid values unique: a uid the caller did not set
-// and the document did not have gets a numeric suffix until it is free.
+// and the document did not have gets a numeric suffix until it is free. It
+// returns the names of the attributes it filled.
 func (s *Service) fillUIDs(tx *gorm.DB, t *Type, documentID string, input, existing,
-	data map[string]any) error {
+	data map[string]any) (map[string]bool, error) {
+	var filled map[string]bool
 	for _, a := range t.Schema.Attributes {
 		if a.Type != schema.TypeUID || a.TargetField == "" {
 			continue
@@ -186,7 +215,7 @@ func (s *Service) fillUIDs(tx *gorm.DB, t *Type, documentID string, input, exist
 		for n := 1; ; n++ {
 			taken, err := s.valueTaken(tx, t, a, documentID, candidate, nil)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if !taken {
 				break
@@ -194,8 +223,12 @@ func (s *Service) fillUIDs(tx *gorm.DB, t *Type, documentID string, input, exist
 			candidate = base + "-" + strconv.Itoa(n)
 		}
 		data[a.Name] = candidate
+		if filled == nil {
+			filled = map[string]bool{}
+		}
+		filled[a.Name] = true
 	}
-	return nil
+	return filled, nil
 }
 
 // isUnique reports whether an attribute's values must be unique; uid
@@ -208,17 +241,42 @@ func isUnique(a *schema.Attribute) bool {
 // attribute a. published nil means either state.
 func (s *Service) valueTaken(tx *gorm.DB, t *Type, a *schema.Attribute, documentID string,
 	value any, published *bool) (bool, error) {
-	q := tx.Table("entries").Where("content_type = ? AND document_id <> ?", t.UID, documentID)
-	if published != nil && t.DraftAndPublish() {
-		if *published {
-			q = q.Where("published_at IS NOT NULL")
-		} else {
-			q = q.Where("published_at IS NULL")
-		}
+	if !t.DraftAndPublish() {
+		// Every row of such a type is published.
+		return s.valueTakenIn(tx, t, a, documentID, value, true)
 	}
-	if s.db.Dialect == Postgres {
+	if published != nil {
+		return s.valueTakenIn(tx, t, a, documentID, value, *published)
+	}
+	taken, err := s.valueTakenIn(tx, t, a, documentID, value, true)
+	if err != nil || taken {
+		return taken, err
+	}
+	return s.valueTakenIn(tx, t, a, documentID, value, false)
+}
+
+// valueTakenIn is valueTaken in one state. The condition is written for
+// the type's indexes (see typeIndexes): the uid as a literal, the state as
+// an equality on (published_at IS NULL), and the value through the unique
+// index's expression for unique attributes or, for other text attributes
+// (uid attributes are unique without saying so), through the query
+// index's expression, which for a string value matches exactly the same
+// rows.
+func (s *Service) valueTakenIn(tx *gorm.DB, t *Type, a *schema.Attribute, documentID string,
+	value any, published bool) (bool, error) {
+	q := tx.Table("entries").Where(typeTerm(t.UID)+" AND "+s.stateTerm(published)).
+		Where("document_id <> ?", documentID)
+	str, isString := value.(string)
+	expr := ""
+	if !a.Unique && isString && a.IsText() && indexedForQueries(a) {
+		expr = query.AttributeExpr(query.Dialect(s.db.Dialect), a)
+	}
+	switch {
+	case expr != "":
+		q = q.Where(expr+" = ?", str)
+	case s.db.Dialect == Postgres:
 		q = q.Where(s.jsonTextExpr(a.Name)+" = ?", fmt.Sprint(value))
-	} else {
+	default:
 		q = q.Where(s.jsonTextExpr(a.Name)+" = ?", sqliteValue(value))
 	}
 	var n int64
@@ -247,13 +305,14 @@ func sqliteValue(v any) any {
 }
 
 // checkUnique refuses data whose unique attributes repeat another
-// document's value in the same publication state.
+// document's value in the same publication state. Attributes in checked
+// were verified in this transaction already.
 func (s *Service) checkUnique(tx *gorm.DB, t *Type, documentID string, data map[string]any,
-	published bool) error {
+	published bool, checked map[string]bool) error {
 	var fields []FieldError
 	for _, a := range t.Schema.Attributes {
 		v, ok := data[a.Name]
-		if !isUnique(a) || !ok || v == nil || v == "" {
+		if !isUnique(a) || !ok || v == nil || v == "" || checked[a.Name] {
 			continue
 		}
 		taken, err := s.valueTaken(tx, t, a, documentID, v, &published)
@@ -319,7 +378,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, t *Type, input map[st
 			}
 		}
 		docID := NewDocumentID()
-		data, err := s.prepare(tx, t, docID, input, nil, true, publish)
+		data, filled, err := s.prepare(tx, t, docID, input, nil, true, publish)
 		if err != nil {
 			return err
 		}
@@ -329,7 +388,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, t *Type, input map[st
 		if !t.DraftAndPublish() {
 			row.PublishedAt = &now
 		}
-		if err := s.checkUnique(tx, t, docID, data, row.PublishedAt != nil); err != nil {
+		if err := s.checkUnique(tx, t, docID, data, row.PublishedAt != nil, filled); err != nil {
 			return err
 		}
 		if row.Data, err = encodeData(data); err != nil {
@@ -343,7 +402,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, t *Type, input map[st
 			return err
 		}
 		if publish {
-			out, err = s.publishRow(tx, t, row, ch)
+			out, err = s.publishNew(tx, t, row, data, filled, ch)
 			return err
 		}
 		return nil
@@ -352,6 +411,25 @@ func (s *Service) Create(ctx context.Context, actor Actor, t *Type, input map[st
 		return nil, err
 	}
 	return render(t, out, renderOptions{private: opts.Private})
+}
+
+// publishNew publishes a draft created in this transaction from data,
+// which prepare validated for publishing: it has no published version yet,
+// and the uid attributes in filled are known to be free in both states.
+// It records entry.publish.
+func (s *Service) publishNew(tx *gorm.DB, t *Type, draft *entryRow, data map[string]any,
+	filled map[string]bool, ch *change) (*entryRow, error) {
+	if err := s.checkUnique(tx, t, draft.DocumentID, data, true, filled); err != nil {
+		return nil, err
+	}
+	now := s.nowMillis()
+	pub := &entryRow{DocumentID: draft.DocumentID, ContentType: t.UID, Data: draft.Data,
+		CreatedAt: draft.CreatedAt, UpdatedAt: draft.UpdatedAt, PublishedAt: &now,
+		CreatedBy: draft.CreatedBy, UpdatedBy: draft.UpdatedBy}
+	if err := tx.Create(pub).Error; err != nil {
+		return nil, err
+	}
+	return pub, ch.add(t, EventPublish, pub)
 }
 
 // publishRow writes draft's data as the published version, replacing any
@@ -364,7 +442,7 @@ func (s *Service) publishRow(tx *gorm.DB, t *Type, draft *entryRow, ch *change) 
 	if _, errs := t.Schema.Prepare(map[string]any{}, data, false, schema.ModePublish, true); len(errs) > 0 {
 		return nil, schemaError(errs)
 	}
-	if err := s.checkUnique(tx, t, draft.DocumentID, data, true); err != nil {
+	if err := s.checkUnique(tx, t, draft.DocumentID, data, true, nil); err != nil {
 		return nil, err
 	}
 	now := s.nowMillis()
@@ -419,11 +497,12 @@ func (s *Service) Update(ctx context.Context, actor Actor, t *Type, documentID s
 		if err != nil {
 			return err
 		}
-		data, err := s.prepare(tx, t, documentID, input, existing, false, publish)
+		data, filled, err := s.prepare(tx, t, documentID, input, existing, false, publish)
 		if err != nil {
 			return err
 		}
-		if err := s.checkUnique(tx, t, documentID, data, row.PublishedAt != nil); err != nil {
+		err = s.checkUnique(tx, t, documentID, data, row.PublishedAt != nil, filled)
+		if err != nil {
 			return err
 		}
 		if row.Data, err = encodeData(data); err != nil {
@@ -555,7 +634,7 @@ func (s *Service) Delete(ctx context.Context, actor Actor, t *Type, documentID s
 	}
 	return s.write(ctx, "delete "+documentID, func(tx *gorm.DB, ch *change) error {
 		var rows []entryRow
-		q := tx.Where("content_type = ? AND document_id = ?", t.UID, documentID).
+		q := tx.Where(s.docTerm(), documentID, t.UID).
 			Order("published_at IS NULL, id")
 		if err := q.Find(&rows).Error; err != nil {
 			return err
@@ -566,7 +645,7 @@ func (s *Service) Delete(ctx context.Context, actor Actor, t *Type, documentID s
 		if err := checkOwner(g, actor, &rows[0]); err != nil {
 			return err
 		}
-		err := tx.Where("content_type = ? AND document_id = ?", t.UID, documentID).
+		err := tx.Where(s.docTerm(), documentID, t.UID).
 			Delete(&entryRow{}).Error
 		if err != nil {
 			return err

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-
-	"gorm.io/gorm"
 
 	"github.com/herald-cms/herald/content/query"
 )
@@ -26,11 +23,14 @@ type List struct {
 	Pagination map[string]any
 }
 
-// compile parses and compiles a raw query string for type t.
-func (s *Service) compile(t *Type, rawQuery string, opts ReadOptions, single bool) (*query.Compiled, error) {
+// compile parses and compiles a raw query string for type t. The schema
+// was parsed once, when the type was loaded; only the query string is
+// parsed per request.
+func (s *Service) compile(t *Type, rawQuery string, opts ReadOptions, single bool) (*query.Params,
+	*query.Compiled, error) {
 	p, err := query.Parse(rawQuery)
 	if err != nil {
-		return nil, queryError(err)
+		return nil, nil, queryError(err)
 	}
 	c, err := query.Compile(p, t.Schema, query.Options{
 		Dialect:      query.Dialect(s.db.Dialect),
@@ -38,18 +38,12 @@ func (s *Service) compile(t *Type, rawQuery string, opts ReadOptions, single boo
 		Single:       single,
 	})
 	if err != nil {
-		return nil, queryError(err)
+		return nil, nil, queryError(err)
 	}
-	if opts.Admin && !queryHasStatus(rawQuery) {
-		c.Status = "draft"
+	if opts.Admin && p.Status == "" {
+		c.Status = query.StatusDraft
 	}
-	return c, nil
-}
-
-// queryHasStatus reports whether the raw query names a status.
-func queryHasStatus(raw string) bool {
-	v, err := url.ParseQuery(raw)
-	return err == nil && v.Has("status")
+	return p, c, nil
 }
 
 // queryError turns the query package's errors into *Error.
@@ -70,107 +64,245 @@ func queryError(err error) error {
 	return e
 }
 
-// readScope builds the base query for reads of type t in the compiled
-// status, applying the own-entries restriction.
-func (s *Service) readScope(ctx context.Context, actor Actor, t *Type, c *query.Compiled,
-	action Action) (*gorm.DB, error) {
+// readScope is the WHERE clause of one read, after authorization.
+type readScope struct {
+	// base selects the type's rows in the read's state, and the actor's
+	// own when its grant says so.
+	base string
+	args []any
+	// filter is the compiled filters, "" when there are none.
+	filter     string
+	filterArgs []any
+	// published is set when only published rows are read.
+	published bool
+	// shared is set when the answer is the same for every actor allowed
+	// the action, so it may be kept in the shared response cache.
+	shared bool
+	// columns is the select list (see Service.columns).
+	columns string
+}
+
+// where returns the whole condition and its arguments. With walk, no
+// index may serve the filter (see walkSortIndex).
+func (sc *readScope) where(walk bool) (string, []any) {
+	if sc.filter == "" {
+		return sc.base, sc.args
+	}
+	args := make([]any, 0, len(sc.args)+len(sc.filterArgs)+2)
+	args = append(append(args, sc.args...), sc.filterArgs...)
+	if walk {
+		return sc.base + " AND +(" + sc.filter + ")", args
+	}
+	return sc.base + " AND (" + sc.filter + ")", args
+}
+
+// countSQL counts the rows in scope.
+func (sc *readScope) countSQL() (string, []any) {
+	where, args := sc.where(false)
+	return "SELECT count(*) FROM entries WHERE " + where, args
+}
+
+// listSQL reads one page of the rows in scope, in c's order.
+func (sc *readScope) listSQL(c *query.Compiled, walk bool) (string, []any) {
+	where, args := sc.where(walk)
+	return "SELECT " + sc.columns + " FROM entries WHERE " + where + " ORDER BY " + c.OrderBy +
+		" LIMIT ? OFFSET ?", append(args, c.Limit, c.Offset)
+}
+
+// oneSQL reads one document by documentId or, with single, a single
+// type's document.
+func (sc *readScope) oneSQL(documentID string, single bool) (string, []any) {
+	where, args := sc.where(false)
+	q := "SELECT " + sc.columns + " FROM entries WHERE " + where
+	if single {
+		return q + " ORDER BY id LIMIT 1", args
+	}
+	return q + " AND document_id = ? LIMIT 1", append(args, documentID)
+}
+
+// scope authorizes a read of type t in the compiled status and builds its
+// condition, applying the own-entries restriction.
+func (s *Service) scope(ctx context.Context, actor Actor, t *Type, c *query.Compiled,
+	action Action, admin bool) (*readScope, error) {
 	g, err := authorize(ctx, actor, action, t.UID)
 	if err != nil {
 		return nil, err
 	}
-	drafts := c.Status == "draft" && t.DraftAndPublish()
+	drafts := c.Status == query.StatusDraft && t.DraftAndPublish()
 	if drafts {
 		if _, err := authorize(ctx, actor, ActionReadDrafts, t.UID); err != nil {
 			return nil, err
 		}
 	}
-	q := s.db.Read.WithContext(ctx).Table("entries").Where("content_type = ?", t.UID)
-	if drafts {
-		q = q.Where("published_at IS NULL")
-	} else {
-		q = q.Where("published_at IS NOT NULL")
+	sc := &readScope{
+		base:       typeTerm(t.UID) + " AND " + s.stateTerm(!drafts),
+		filter:     c.Where,
+		filterArgs: c.Args,
+		published:  !drafts,
+		shared:     !drafts && !admin && !g.OwnOnly,
+		columns:    s.columns(),
 	}
-	q = ownerFilter(q, g, actor)
-	if c.Where != "" {
-		q = q.Where("("+c.Where+")", c.Args...)
+	if g.OwnOnly {
+		sc.base += " AND created_by = ?"
+		sc.args = []any{actor.ID}
 	}
-	return q, nil
+	return sc, nil
+}
+
+// page is one rendered page of a list: the whole answer body, with the
+// bounds of each document in it.
+type page struct {
+	body []byte
+	docs [][2]int
+	meta map[string]any
+	// shared: see readScope.
+	shared bool
+}
+
+// findPage reads and renders one page of a collection type into the
+// answer {"data": [...], "meta": {"pagination": ...}}.
+func (s *Service) findPage(ctx context.Context, actor Actor, t *Type, rawQuery string,
+	opts ReadOptions) (*page, error) {
+	p, c, err := s.compile(t, rawQuery, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.scope(ctx, actor, t, c, ActionFind, opts.Admin)
+	if err != nil {
+		return nil, err
+	}
+	var total int64
+	if c.Pagination.WithCount {
+		q, args := sc.countSQL()
+		if total, err = s.count(ctx, q, args...); err != nil {
+			return nil, fmt.Errorf("count %s: %w", t.UID, err)
+		}
+	}
+	pg := &page{meta: c.Pagination.Meta(total), shared: sc.shared}
+	buf := make([]byte, 0, 512+c.Limit*1400)
+	buf = append(buf, `{"data":[`...)
+	// With the count known, a page past the end needs no query.
+	if c.Limit > 0 && (!c.Pagination.WithCount || int64(c.Offset) < total) {
+		q, args := sc.listSQL(c, s.walkSortIndex(ctx, t, p, c, sc, total))
+		ro := renderOptions{private: opts.Admin, fields: c.Fields}
+		buf, pg.docs, err = s.renderRows(ctx, t, ro, buf, ',', q, args)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", t.UID, err)
+		}
+	}
+	meta, err := json.Marshal(map[string]any{"pagination": pg.meta})
+	if err != nil {
+		return nil, err
+	}
+	buf = append(buf, `],"meta":`...)
+	buf = append(buf, meta...)
+	pg.body = append(buf, '}')
+	return pg, nil
+}
+
+// walkSortIndex decides, on SQLite, whether a filtered list should read
+// an index in the list's order (the sort attribute's, or the per-type
+// index for the default order by id) and test the filter on each row,
+// instead of letting the filter's own index find every match to sort
+// them. SQLite's planner, without statistics on how many rows a range
+// matches, prefers the filter's index, which for a broad filter (views >
+// 500 matches half the rows) means sorting half the type to return ten.
+// Walking visits about need*rows/matches rows, the filter's index about
+// matches rows; the count of matches is known from withCount and the
+// type's rows are estimated (approxTotal). When walking wins, the filter
+// is wrapped in a unary + so that no index serves it. PostgreSQL keeps
+// statistics and chooses well on its own.
+func (s *Service) walkSortIndex(ctx context.Context, t *Type, p *query.Params, c *query.Compiled,
+	sc *readScope, matches int64) bool {
+	if s.db.Dialect != SQLite || sc.filter == "" || !c.Pagination.WithCount || matches == 0 {
+		return false
+	}
+	if len(p.Sort) > 0 && p.Sort[0].Field != "id" {
+		a := t.Schema.Attributes.Get(p.Sort[0].Field)
+		if a == nil || !indexedForQueries(a) || query.AttributeExpr(query.SQLite, a) == "" {
+			return false
+		}
+	}
+	rows, err := s.approxTotal(ctx, t.UID, sc.published)
+	if err != nil {
+		return false
+	}
+	need := int64(c.Offset + c.Limit)
+	return need*rows <= matches*matches
 }
 
 // Find lists documents of a collection type, filtered, sorted and paginated
 // by the raw query string.
 func (s *Service) Find(ctx context.Context, actor Actor, t *Type, rawQuery string,
 	opts ReadOptions) (*List, error) {
-	c, err := s.compile(t, rawQuery, opts, false)
+	pg, err := s.findPage(ctx, actor, t, rawQuery, opts)
 	if err != nil {
 		return nil, err
 	}
-	q, err := s.readScope(ctx, actor, t, c, ActionFind)
-	if err != nil {
-		return nil, err
-	}
-	var total int64
-	if c.Pagination.WithCount {
-		if err := q.Session(&gorm.Session{}).Count(&total).Error; err != nil {
-			return nil, fmt.Errorf("count %s: %w", t.UID, err)
-		}
-	}
-	var rows []entryRow
-	err = q.Select(entryColumns).Order(c.OrderBy).Limit(c.Limit).Offset(c.Offset).Find(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", t.UID, err)
-	}
-	list := &List{Data: make([]json.RawMessage, 0, len(rows)), Pagination: c.Pagination.Meta(total)}
-	ro := renderOptions{private: opts.Admin, fields: c.Fields}
-	for i := range rows {
-		doc, err := render(t, &rows[i], ro)
-		if err != nil {
-			return nil, err
-		}
-		list.Data = append(list.Data, doc)
+	list := &List{Data: make([]json.RawMessage, len(pg.docs)), Pagination: pg.meta}
+	for i, d := range pg.docs {
+		list.Data[i] = pg.body[d[0]:d[1]:d[1]]
 	}
 	return list, nil
+}
+
+// one is a rendered single document: the whole answer body, {"data": doc,
+// "meta": {}}, and the document's bounds in it.
+type one struct {
+	body   []byte
+	doc    [2]int
+	shared bool
+}
+
+// findOne reads and renders one document of t by documentId, or, with
+// single, the document of a single type.
+func (s *Service) findOne(ctx context.Context, actor Actor, t *Type, documentID, rawQuery string,
+	opts ReadOptions, single bool) (*one, error) {
+	_, c, err := s.compile(t, rawQuery, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	action := ActionFindOne
+	if single {
+		action = ActionFind
+	}
+	sc, err := s.scope(ctx, actor, t, c, action, opts.Admin)
+	if err != nil {
+		return nil, err
+	}
+	q, args := sc.oneSQL(documentID, single)
+	buf := make([]byte, 0, 2048)
+	buf = append(buf, `{"data":`...)
+	ro := renderOptions{private: opts.Admin, fields: c.Fields}
+	buf, docs, err := s.renderRows(ctx, t, ro, buf, 0, q, args)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.UID, err)
+	}
+	if len(docs) == 0 {
+		return nil, Errorf(ENOTFOUND, "Not Found")
+	}
+	return &one{body: append(buf, `,"meta":{}}`...), doc: docs[0], shared: sc.shared}, nil
 }
 
 // FindOne returns one document by documentId, or ENOTFOUND.
 func (s *Service) FindOne(ctx context.Context, actor Actor, t *Type, documentID, rawQuery string,
 	opts ReadOptions) (json.RawMessage, error) {
-	c, err := s.compile(t, rawQuery, opts, true)
+	o, err := s.findOne(ctx, actor, t, documentID, rawQuery, opts, false)
 	if err != nil {
 		return nil, err
 	}
-	q, err := s.readScope(ctx, actor, t, c, ActionFindOne)
-	if err != nil {
-		return nil, err
-	}
-	return s.takeOne(q.Where("document_id = ?", documentID), t, c, opts)
+	return o.body[o.doc[0]:o.doc[1]:o.doc[1]], nil
 }
 
 // FindSingle returns the document of a single type, or ENOTFOUND while it
 // has none.
 func (s *Service) FindSingle(ctx context.Context, actor Actor, t *Type, rawQuery string,
 	opts ReadOptions) (json.RawMessage, error) {
-	c, err := s.compile(t, rawQuery, opts, true)
+	o, err := s.findOne(ctx, actor, t, "", rawQuery, opts, true)
 	if err != nil {
 		return nil, err
 	}
-	q, err := s.readScope(ctx, actor, t, c, ActionFind)
-	if err != nil {
-		return nil, err
-	}
-	return s.takeOne(q.Order("id"), t, c, opts)
-}
-
-func (s *Service) takeOne(q *gorm.DB, t *Type, c *query.Compiled, opts ReadOptions) (json.RawMessage, error) {
-	var row entryRow
-	err := q.Select(entryColumns).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, Errorf(ENOTFOUND, "Not Found")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", t.UID, err)
-	}
-	return render(t, &row, renderOptions{private: opts.Admin, fields: c.Fields})
+	return o.body[o.doc[0]:o.doc[1]:o.doc[1]], nil
 }
 
 // SingleDocumentID returns the documentId of a single type's document, or

@@ -1,6 +1,7 @@
 package content
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -75,30 +76,6 @@ func sendOne(c *fiber.Ctx, status int, doc json.RawMessage) error {
 	return c.Send(buf)
 }
 
-func sendList(c *fiber.Ctx, list *List) error {
-	meta, err := json.Marshal(map[string]any{"pagination": list.Pagination})
-	if err != nil {
-		return err
-	}
-	size := len(meta) + 32
-	for _, d := range list.Data {
-		size += len(d) + 1
-	}
-	buf := make([]byte, 0, size)
-	buf = append(buf, `{"data":[`...)
-	for i, d := range list.Data {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, d...)
-	}
-	buf = append(buf, `],"meta":`...)
-	buf = append(buf, meta...)
-	buf = append(buf, '}')
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(buf)
-}
-
 // restType resolves /api/:name.
 func (h *Handlers) restType(c *fiber.Ctx) (*Type, error) {
 	return h.svc.TypeByRoute(param(c, "name"))
@@ -126,18 +103,25 @@ func (h *Handlers) List(admin bool) fiber.Handler {
 		}
 		ctx, actor := c.UserContext(), ActorFrom(c.UserContext())
 		opts := ReadOptions{Admin: admin}
+		raw := rawQuery(c)
 		if t.IsSingle() {
-			doc, err := h.svc.FindSingle(ctx, actor, t, rawQuery(c), opts)
-			if err != nil {
-				return err
-			}
-			return sendOne(c, fiber.StatusOK, doc)
+			return h.serveRead(c, t, admin, ActionFind, readKey('s', "", raw),
+				func() ([]byte, bool, error) {
+					o, err := h.svc.findOne(ctx, actor, t, "", raw, opts, true)
+					if err != nil {
+						return nil, false, err
+					}
+					return o.body, o.shared, nil
+				})
 		}
-		list, err := h.svc.Find(ctx, actor, t, rawQuery(c), opts)
-		if err != nil {
-			return err
-		}
-		return sendList(c, list)
+		return h.serveRead(c, t, admin, ActionFind, readKey('l', "", raw),
+			func() ([]byte, bool, error) {
+				pg, err := h.svc.findPage(ctx, actor, t, raw, opts)
+				if err != nil {
+					return nil, false, err
+				}
+				return pg.body, pg.shared, nil
+			})
 	}
 }
 
@@ -148,13 +132,149 @@ func (h *Handlers) Get(admin bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		doc, err := h.svc.FindOne(c.UserContext(), ActorFrom(c.UserContext()), t,
-			param(c, "documentId"), rawQuery(c), ReadOptions{Admin: admin})
-		if err != nil {
-			return err
-		}
-		return sendOne(c, fiber.StatusOK, doc)
+		ctx, actor := c.UserContext(), ActorFrom(c.UserContext())
+		docID, raw := param(c, "documentId"), rawQuery(c)
+		return h.serveRead(c, t, admin, ActionFindOne, readKey('o', docID, raw),
+			func() ([]byte, bool, error) {
+				o, err := h.svc.findOne(ctx, actor, t, docID, raw, ReadOptions{Admin: admin}, false)
+				if err != nil {
+					return nil, false, err
+				}
+				return o.body, o.shared, nil
+			})
 	}
+}
+
+// readKey is a read's key in the response cache, within its content type:
+// what is read (l a list, o one document, s a single type's document), the
+// documentId, and the query string exactly as sent.
+func readKey(kind byte, documentID, rawQuery string) []byte {
+	k := make([]byte, 0, 2+len(documentID)+len(rawQuery))
+	k = append(k, kind)
+	k = append(k, documentID...)
+	k = append(k, '?')
+	return append(k, rawQuery...)
+}
+
+// serveRead answers a read from the response cache when it may, and
+// otherwise from read, which reports whether its answer is the same for
+// every actor allowed the action (published documents, no private
+// attributes, not limited to the actor's own entries). Such answers are
+// kept for the next request.
+//
+// A kept answer is only used after the actor has been authorized for the
+// action, and never for the editors' routes or an own-entries grant. A
+// request with Cache-Control: no-cache skips the kept answer and reads the
+// database (the fresh answer is kept).
+func (h *Handlers) serveRead(c *fiber.Ctx, t *Type, admin bool, action Action, key []byte,
+	read func() ([]byte, bool, error)) error {
+	cache := h.svc.reads().cache
+	if !admin && !noCache(c) {
+		ctx := c.UserContext()
+		g := ActorFrom(ctx).Can(ctx, action, t.UID)
+		if !g.Allowed {
+			return Errorf(EFORBIDDEN, "Forbidden")
+		}
+		if !g.OwnOnly {
+			if r := cache.get(t, key); r != nil {
+				return sendResponse(c, r, true)
+			}
+		}
+	}
+	// The generation is read before the database: an answer read while a
+	// commit changed the type is not kept (see responseCache).
+	st := cache.stamp(t.UID)
+	body, shared, err := read()
+	if err != nil {
+		return err
+	}
+	r := NewResponse(body)
+	if shared && !admin {
+		cache.put(st, t, key, r)
+	}
+	return sendResponse(c, r, shared && !admin)
+}
+
+// noCache reports whether the request asks for an answer fresh from the
+// database (Cache-Control: no-cache, or Pragma: no-cache).
+func noCache(c *fiber.Ctx) bool {
+	cc := c.Request().Header.Peek(fiber.HeaderCacheControl)
+	if len(cc) > 0 && bytes.Contains(bytes.ToLower(cc), []byte("no-cache")) {
+		return true
+	}
+	return bytes.EqualFold(c.Request().Header.Peek(fiber.HeaderPragma), []byte("no-cache"))
+}
+
+// sendResponse writes an answer with its entity tag, or 304 Not Modified
+// when If-None-Match names it. Shared answers (the same for everyone who
+// may read them) may be stored by any cache that revalidates them; the
+// others are private. A shared answer is sent compressed with brotli or
+// gzip when the client accepts it, the compressed body kept with the
+// answer; the others are left to the server's compression middleware.
+func sendResponse(c *fiber.Ctx, r *Response, shared bool) error {
+	h := &c.Response().Header
+	// The names are canonical already: SetCanonical skips normalising them.
+	h.SetCanonical(headerETag, []byte(r.ETag))
+	if shared {
+		h.SetCanonical(headerCacheControl, cacheShared)
+	} else {
+		h.SetCanonical(headerCacheControl, cachePrivate)
+	}
+	c.Vary(fiber.HeaderAcceptEncoding)
+	if r.MatchesETag(c.Request().Header.Peek(fiber.HeaderIfNoneMatch)) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	h.SetContentTypeBytes(mimeJSON)
+	body := r.Body
+	if enc := acceptedEncoding(c.Request().Header.Peek(fiber.HeaderAcceptEncoding)); shared &&
+		enc != "" && len(body) >= minCompress {
+		body = r.compressed(enc)
+		h.SetCanonical(headerContentEncoding, []byte(enc))
+	}
+	// The answer is immutable, so the response may point at it.
+	c.Response().SetBodyRaw(body)
+	return nil
+}
+
+var (
+	headerETag            = []byte(fiber.HeaderETag)
+	headerCacheControl    = []byte(fiber.HeaderCacheControl)
+	headerContentEncoding = []byte(fiber.HeaderContentEncoding)
+	cacheShared           = []byte("no-cache")
+	cachePrivate          = []byte("private, no-cache")
+	mimeJSON              = []byte(fiber.MIMEApplicationJSON)
+)
+
+// minCompress is the smallest body worth compressing.
+const minCompress = 512
+
+// acceptedEncoding picks "br" or "gzip" (preferred in that order) from an
+// Accept-Encoding header, honouring q=0, or "" for neither.
+func acceptedEncoding(h []byte) string {
+	br, gz := false, false
+	for len(h) > 0 {
+		var part []byte
+		part, h, _ = bytes.Cut(h, []byte(","))
+		name, params, _ := bytes.Cut(part, []byte(";"))
+		name = bytes.TrimSpace(name)
+		if q, ok := bytes.CutPrefix(bytes.TrimSpace(params), []byte("q=")); ok &&
+			strings.Trim(string(q), "0.") == "" {
+			continue // q=0: not acceptable
+		}
+		switch {
+		case bytes.EqualFold(name, []byte("br")):
+			br = true
+		case bytes.EqualFold(name, []byte("gzip")):
+			gz = true
+		}
+	}
+	switch {
+	case br:
+		return "br"
+	case gz:
+		return "gzip"
+	}
+	return ""
 }
 
 // Create answers POST /api/:name (201). Single types are written with PUT.

@@ -25,6 +25,10 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	types  atomic.Pointer[typeSet]
+	// typeCache keeps types fresh across instances (see watchTypes).
+	typeCache typeCache
+	// readState holds the read path's statements and caches (sqlread.go).
+	readState readState
 }
 
 // NewService loads the content types from db and returns a ready Service.
@@ -42,6 +46,10 @@ func NewService(ctx context.Context, db *DB, cfg Config) (*Service, error) {
 	if err := s.reloadTypes(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.EnsureIndexes(ctx); err != nil {
+		s.log.WarnContext(ctx, "create missing content type indexes", "error", err)
+	}
+	s.watchTypes()
 	return s, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -61,8 +63,48 @@ func newTypeSet(types []*Type) *typeSet {
 	return ts
 }
 
+// typeCache serialises reloads of the content types, so an older read
+// never replaces a newer one, and coalesces the reloads that notices ask
+// for.
+type typeCache struct {
+	mu      sync.Mutex
+	pending atomic.Bool
+}
+
+// watchTypes reloads the content types whenever any instance, this one
+// included, says they changed (or, with an empty payload, that anything
+// may have).
+func (s *Service) watchTypes() {
+	s.db.Bus.Subscribe(TopicContentTypes, func(string) {
+		// A reload already waiting to start will read this change too.
+		if !s.typeCache.pending.CompareAndSwap(false, true) {
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := s.reloadTypes(ctx); err != nil {
+				s.log.ErrorContext(ctx, "reload content types after a change notice", "error", err)
+			}
+		}()
+	})
+}
+
+// typesChanged reloads the cache after a committed change made here, so
+// the caller's next request sees it, then tells the other instances.
+func (s *Service) typesChanged(ctx context.Context, uid string) error {
+	err := s.reloadTypes(ctx)
+	s.db.Bus.Publish(ctx, TopicContentTypes, uid)
+	return err
+}
+
 // reloadTypes reads every content type from the database into the cache.
 func (s *Service) reloadTypes(ctx context.Context) error {
+	s.typeCache.mu.Lock()
+	defer s.typeCache.mu.Unlock()
+	// Cleared before reading: a notice arriving from now on schedules
+	// another reload, which will see its change.
+	s.typeCache.pending.Store(false)
 	var rows []typeRow
 	if err := s.db.Read.WithContext(ctx).Order("uid").Find(&rows).Error; err != nil {
 		return fmt.Errorf("load content types: %w", err)
@@ -73,7 +115,12 @@ func (s *Service) reloadTypes(ctx context.Context) error {
 		if err := json.Unmarshal([]byte(r.Schema), sc); err != nil {
 			return fmt.Errorf("load content type %s: %w", r.UID, err)
 		}
-		types = append(types, &Type{UID: r.UID, Schema: sc, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+		// Milliseconds, as documents keep them: SQLite would keep the
+		// nanoseconds of older rows and PostgreSQL the microseconds, and
+		// both must answer alike.
+		types = append(types, &Type{UID: r.UID, Schema: sc,
+			CreatedAt: r.CreatedAt.UTC().Truncate(time.Millisecond),
+			UpdatedAt: r.UpdatedAt.UTC().Truncate(time.Millisecond)})
 	}
 	s.types.Store(newTypeSet(types))
 	return nil
@@ -113,7 +160,7 @@ func (s *Service) CreateType(ctx context.Context, sc *schema.Schema) (*Type, err
 	if err := s.checkNames(t, ""); err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
+	now := s.nowMillis()
 	t.CreatedAt, t.UpdatedAt = now, now
 	body, err := json.Marshal(sc)
 	if err != nil {
@@ -132,7 +179,7 @@ func (s *Service) CreateType(ctx context.Context, sc *schema.Schema) (*Type, err
 	if err != nil {
 		return nil, wrapOp("create content type "+t.UID, err)
 	}
-	return t, s.reloadTypes(ctx)
+	return t, s.typesChanged(ctx, t.UID)
 }
 
 // UpdateType replaces the schema of an existing content type. Entries keep
@@ -153,7 +200,7 @@ func (s *Service) UpdateType(ctx context.Context, uid string, sc *schema.Schema)
 	if sc.Kind != old.Schema.Kind {
 		return nil, InvalidField([]string{"kind"}, "kind cannot change from "+old.Schema.Kind)
 	}
-	t := &Type{UID: uid, Schema: sc, CreatedAt: old.CreatedAt, UpdatedAt: s.now().UTC()}
+	t := &Type{UID: uid, Schema: sc, CreatedAt: old.CreatedAt, UpdatedAt: s.nowMillis()}
 	if err := s.checkNames(t, uid); err != nil {
 		return nil, err
 	}
@@ -177,7 +224,7 @@ func (s *Service) UpdateType(ctx context.Context, uid string, sc *schema.Schema)
 	if err != nil {
 		return nil, wrapOp("update content type "+uid, err)
 	}
-	return t, s.reloadTypes(ctx)
+	return t, s.typesChanged(ctx, uid)
 }
 
 // DeleteType removes a content type. A type that still has entries answers
@@ -209,7 +256,7 @@ func (s *Service) DeleteType(ctx context.Context, uid string, deleteEntries bool
 	if err != nil {
 		return nil, wrapOp("delete content type "+uid, err)
 	}
-	return t, s.reloadTypes(ctx)
+	return t, s.typesChanged(ctx, uid)
 }
 
 // prepareSchema fills a schema's defaults and validates it.

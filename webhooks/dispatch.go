@@ -1,10 +1,12 @@
 package webhooks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -164,6 +166,12 @@ func loadJobs(tx *gorm.DB, ids []int64, now time.Time) ([]job, error) {
 // rows, the deliveries' new state with their leases released, and the
 // webhooks' failure tracking, which may auto-disable them.
 func (s *Service) writeResults(ctx context.Context, results []attemptResult) error {
+	// Every instance locks webhook rows in the same order (by id), so two
+	// instances recording results for the same webhooks cannot deadlock.
+	slices.SortFunc(results, func(a, b attemptResult) int {
+		return cmp.Or(cmp.Compare(a.job.webhookID, b.job.webhookID),
+			cmp.Compare(a.job.deliveryID, b.job.deliveryID))
+	})
 	now := s.now()
 	var disabled []disabledHook
 	outcomes := make([]outcome, len(results))

@@ -21,3 +21,13 @@ func (s *Service) DueCount(ctx context.Context) (int64, error) { return s.dueCou
 // RefreshWebhooks reloads the enabled webhooks when another instance
 // changed them, as the dispatcher's poll does.
 func (s *Service) RefreshWebhooks(ctx context.Context) error { return s.hooks.refresh(ctx, s.db.Read) }
+
+// CachedWebhooks returns the ids of the enabled webhooks Record would use
+// now.
+func (s *Service) CachedWebhooks() []int64 {
+	var ids []int64
+	for _, h := range s.hooks.get() {
+		ids = append(ids, h.id)
+	}
+	return ids
+}

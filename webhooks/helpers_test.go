@@ -40,7 +40,7 @@ type opener func(testing.TB) *content.DB
 // forEachDB runs a test on SQLite and, when HERALD_TEST_POSTGRES_URL is
 // set, on PostgreSQL.
 func forEachDB(t *testing.T, run func(t *testing.T, open opener)) {
-	t.Run("sqlite", func(t *testing.T) { run(t, contenttest.OpenDB) })
+	t.Run("sqlite", func(t *testing.T) { run(t, contenttest.OpenSQLite) })
 	t.Run("postgres", func(t *testing.T) { run(t, contenttest.OpenPostgres) })
 }
 

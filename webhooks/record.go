@@ -158,6 +158,9 @@ type hookCache struct {
 	// mu serialises loads, so an older snapshot never replaces a newer one.
 	mu          sync.Mutex
 	fingerprint string
+	// pending is set while a reload asked for by a change notice waits to
+	// start.
+	pending atomic.Bool
 }
 
 func (c *hookCache) get() hookList {
@@ -171,6 +174,9 @@ func (c *hookCache) get() hookList {
 func (c *hookCache) reload(ctx context.Context, db *gorm.DB) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A notice arriving from now on asks for another reload, which will
+	// see its change.
+	c.pending.Store(false)
 	return c.load(ctx, db)
 }
 

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,15 +85,25 @@ func New(db *content.DB, cfg Config) (*Service, error) {
 	if err := s.hooks.reload(context.Background(), db.Read); err != nil {
 		return nil, err
 	}
+	// Every instance on the database wakes when any of them has new work,
+	// and reloads its webhooks when any of them changed one.
+	db.Bus.Subscribe(content.TopicDeliveries, func(string) { s.wakeUp() })
+	db.Bus.Subscribe(content.TopicWebhooks, func(string) { s.reloadSoon() })
 	return s, nil
 }
 
 // now is the injected clock, in UTC so that stored times compare correctly.
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
-// Committed wakes the dispatcher after a transaction that recorded events
-// has committed. It never blocks.
-func (s *Service) Committed(context.Context) {
+// Committed wakes the dispatchers of every instance after a transaction
+// that recorded events or made deliveries due has committed: this one at
+// once, the others through the database's bus. It never blocks.
+func (s *Service) Committed(ctx context.Context) {
+	s.db.Bus.Publish(ctx, content.TopicDeliveries, "")
+}
+
+// wakeUp wakes this instance's dispatcher. It never blocks.
+func (s *Service) wakeUp() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -197,7 +208,7 @@ func (s *Service) dispatch(ctx, attemptCtx context.Context, r *running) {
 		if free <= 0 {
 			return
 		}
-		jobs, err := s.claim(ctx, free)
+		jobs, err := s.claimDetached(ctx, free)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.ErrorContext(ctx, "claim webhook deliveries", "error", err)
@@ -212,13 +223,25 @@ func (s *Service) dispatch(ctx, attemptCtx context.Context, r *running) {
 				res := s.send(attemptCtx, j)
 				r.results <- res
 				r.inflight.Add(-1)
-				s.Committed(attemptCtx)
+				// A free worker may take more work; other instances have
+				// their own.
+				s.wakeUp()
 			}()
 		}
 		if len(jobs) < free {
 			return
 		}
 	}
+}
+
+// claimDetached claims like claim, but is not interrupted when ctx ends
+// mid-transaction: PostgreSQL may have committed a claim whose answer the
+// cancellation threw away, which would leave leases no attempt uses until
+// they expire. Every job it returns is started, and Stop waits for it.
+func (s *Service) claimDetached(ctx context.Context, limit int) ([]job, error) {
+	claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return s.claim(claimCtx, limit)
 }
 
 // writeLoop records finished attempts, as many as are waiting in one
@@ -241,19 +264,56 @@ func (s *Service) writeLoop(r *running) {
 			}
 		}
 		s.saveResults(batch)
-		// Finished deliveries free per-webhook slots.
+		// Finished deliveries free per-webhook slots, here and for the
+		// other instances, which may be waiting on the same webhooks.
 		s.Committed(context.Background())
 	}
 }
 
 // saveResults writes results with a context of its own: results must be
-// recorded even while the service stops.
+// recorded even while the service stops. A write the database refused for
+// a passing reason (a deadlock, a serialization failure, a busy SQLite
+// file) is tried again, since a result that is never recorded means its
+// delivery is sent again once the lease expires.
 func (s *Service) saveResults(results []attemptResult) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.writeResults(ctx, results); err != nil {
+	const tries = 5
+	for i := 1; ; i++ {
+		err := s.writeResults(ctx, results)
+		if err == nil {
+			return
+		}
+		if i < tries && transient(err) && sleepCtx(ctx, time.Duration(i)*20*time.Millisecond) {
+			s.log.WarnContext(ctx, "record webhook attempts: trying again", "error", err,
+				"count", len(results))
+			continue
+		}
 		// The leases expire and the deliveries are sent again.
 		s.log.ErrorContext(ctx, "record webhook attempts", "error", err, "count", len(results))
+		return
+	}
+}
+
+// transient reports whether err is a failure that the same transaction may
+// not meet when tried again.
+func transient(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLSTATE 40P01") || // deadlock detected
+		strings.Contains(msg, "SQLSTATE 40001") || // serialization failure
+		strings.Contains(msg, "database is locked")
+}
+
+// sleepCtx waits for d unless ctx ends first, and reports whether it
+// waited the whole time.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -300,9 +360,26 @@ func (s *Service) pruneAsync(ctx context.Context) {
 	}()
 }
 
-// webhooksChanged reloads the enabled webhooks after a change.
+// webhooksChanged reloads the enabled webhooks after a change made here,
+// so the next event sees it, and tells the other instances to reload.
 func (s *Service) webhooksChanged(ctx context.Context) {
 	if err := s.hooks.reload(ctx, s.db.Read); err != nil {
 		s.log.ErrorContext(ctx, "reload webhooks", "error", err)
 	}
+	s.db.Bus.Publish(ctx, content.TopicWebhooks, "")
+}
+
+// reloadSoon reloads the enabled webhooks in the background after a change
+// notice; notices arriving before that reload starts share it.
+func (s *Service) reloadSoon() {
+	if !s.hooks.pending.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.hooks.reload(ctx, s.db.Read); err != nil {
+			s.log.ErrorContext(ctx, "reload webhooks after a change notice", "error", err)
+		}
+	}()
 }

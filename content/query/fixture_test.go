@@ -133,7 +133,7 @@ type testDB struct {
 // is set, a seeded PostgreSQL one.
 func openDBs(t *testing.T) []testDB {
 	t.Helper()
-	lite := contenttest.OpenDB(t)
+	lite := contenttest.OpenSQLite(t)
 	seed(t, lite)
 	dbs := []testDB{{"sqlite", lite}}
 	if pg := openPostgres(t); pg != nil {

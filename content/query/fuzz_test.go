@@ -35,7 +35,7 @@ func FuzzParseCompile(f *testing.F) {
 	for _, tc := range sortCases {
 		f.Add(tc.q)
 	}
-	lite := contenttest.OpenDB(f)
+	lite := contenttest.OpenSQLite(f)
 	seed(f, lite)
 	pg := openPostgres(f)
 	if pg != nil {

@@ -1,0 +1,10 @@
+package content
+
+// ListenerPID returns the backend process id of a PostgreSQL bus's
+// listening connection, 0 while it is disconnected.
+func ListenerPID(b Bus) uint32 {
+	if pb, ok := b.(*PGBus); ok {
+		return pb.pid.Load()
+	}
+	return 0
+}
