@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/herald-cms/herald/admin"
 	"github.com/herald-cms/herald/content"
+	"github.com/herald-cms/herald/content/media"
 	"github.com/herald-cms/herald/webhooks"
 	"github.com/herald-cms/herald/webhooks/ssrf"
 )
@@ -26,6 +28,9 @@ type Options struct {
 	SessionTTL  time.Duration
 	BodyLimit   int64
 	UploadLimit int64
+	// UploadDir holds the media library's files (<data>/uploads); several
+	// instances must share it. "data/uploads" when empty.
+	UploadDir string
 
 	MetricsToken   string
 	TrustedProxies []netip.Prefix
@@ -57,6 +62,7 @@ type Herald struct {
 	Content  *content.Service
 	Admin    *admin.Service
 	Webhooks *webhooks.Service
+	Media    *media.Service
 	App      *fiber.App
 	Registry *prometheus.Registry
 }
@@ -97,6 +103,14 @@ func Assemble(ctx context.Context, db *content.DB, o Options) (*Herald, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
+	if o.UploadDir == "" {
+		o.UploadDir = filepath.Join("data", "uploads")
+	}
+	ms, err := media.New(db, media.Config{Storage: media.Dir{Path: o.UploadDir}, Events: hooks,
+		Limit: o.UploadLimit, Now: o.Now, Logger: o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("media: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	for _, c := range hooks.Collectors() {
 		if err := reg.Register(c); err != nil {
@@ -104,12 +118,13 @@ func Assemble(ctx context.Context, db *content.DB, o Options) (*Herald, error) {
 		}
 	}
 	app := New(Deps{
-		Content: cs, Admin: as, Webhooks: hooks, Logger: o.Logger,
+		Content: cs, Admin: as, Webhooks: hooks, Media: ms, Logger: o.Logger,
 		BodyLimit: o.BodyLimit, UploadLimit: o.UploadLimit,
 		MetricsToken: o.MetricsToken, Registry: reg, TrustedProxies: o.TrustedProxies,
 		CORSOrigins: o.CORSOrigins,
 	})
-	return &Herald{DB: db, Content: cs, Admin: as, Webhooks: hooks, App: app, Registry: reg}, nil
+	return &Herald{DB: db, Content: cs, Admin: as, Webhooks: hooks, Media: ms, App: app,
+		Registry: reg}, nil
 }
 
 // Start begins webhook delivery.

@@ -177,6 +177,34 @@ func (f *fixtures) webhook(url string) int {
 	return f.id(r)
 }
 
+// file uploads a PNG as the Super Admin and returns its id and URL.
+func (f *fixtures) file() (int, string) {
+	f.t.Helper()
+	r := upload(f.t, f.s, "/admin/upload", f.super, []part{{"fixture.png", "image/png",
+		pngImage(f.t, 1, 1)}})
+	if r.Status != 201 {
+		f.t.Fatalf("upload fixture: %d %s", r.Status, r.Body)
+	}
+	file := filesOf(f.t, r)[0]
+	return int(file["id"].(float64)), file["url"].(string)
+}
+
+// uploadCall is a call posting a fresh PNG to path.
+func (f *fixtures) uploadCall(path string) func() call {
+	return func() call {
+		body, h := multipartBody(f.t, "", []part{{"new.png", "image/png", pngImage(f.t, 1, 1)}})
+		return call{path: path, body: body, header: h}
+	}
+}
+
+// fileCall is a call on a freshly uploaded file under prefix.
+func (f *fixtures) fileCall(prefix string, body any) func() call {
+	return func() call {
+		id, _ := f.file()
+		return call{path: fmt.Sprintf("%s/%d", prefix, id), body: body}
+	}
+}
+
 // fixed is a prep for a call that needs nothing created.
 func fixed(path string, body any) func() call {
 	return func() call { return call{path: path, body: body} }
@@ -264,6 +292,8 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	deliveryID := deliveries.Data[0].ID
 	fixtureToken := f.token(admin.TokenReadOnly, nil)
+	fileID, fileURL := f.file()
+	fileAt := func(prefix string) string { return fmt.Sprintf("%s/%d", prefix, fileID) }
 
 	// The principals.
 	authGrants := map[string]any{"permissions": []string{"api::article.article.find",
@@ -557,6 +587,21 @@ func TestAccessMatrix(t *testing.T) {
 				return call{path: manager + "/" + f.doc(true) + "/delete", body: url.Values{}}
 			}},
 
+		"GET /admin/media": {want: panelRow(200, 200, 200, 200),
+			prep: fixed("/admin/media", nil)},
+		"POST /admin/media": {want: panelRow(303, 303, 403, 303),
+			prep: f.uploadCall("/admin/media")},
+		"GET /admin/media/:id": {want: panelRow(200, 200, 200, 200),
+			prep: fixed(fileAt("/admin/media"), nil)},
+		"POST /admin/media/:id": {want: panelRow(403, 303, 403, 303),
+			prep: fixed(fileAt("/admin/media"), url.Values{"name": {"renamed.png"},
+				"alternativeText": {"Alt"}, "caption": {""}})},
+		"POST /admin/media/:id/delete": {want: panelRow(403, 303, 403, 303),
+			prep: func() call {
+				id, _ := f.file()
+				return call{path: fmt.Sprintf("/admin/media/%d/delete", id), body: url.Values{}}
+			}},
+
 		"GET /admin/content-type-builder": {want: panelRow(403, 403, 403, 200),
 			prep: fixed(builder, nil)},
 		"POST /admin/content-type-builder": {want: panelRow(403, 403, 403, 422),
@@ -669,6 +714,32 @@ func TestAccessMatrix(t *testing.T) {
 			prep: fixed("/admin/settings/public", nil)},
 		"POST /admin/settings/public/:role": {want: panelRow(403, 403, 403, 303),
 			prep: fixed("/admin/settings/public/public", url.Values{})},
+
+		// The media library. Administrators' roles decide through their
+		// every-type grants (an Author changes only its own files; the
+		// fixtures are the Super Admin's); uploaded files are open.
+		"POST /admin/upload": {want: adminRow(201, 201, 403, 201),
+			prep: f.uploadCall("/admin/upload")},
+		"GET /admin/upload/files": {want: adminRow(200, 200, 200, 200),
+			prep: fixed("/admin/upload/files", nil)},
+		"GET /admin/upload/files/:id": {want: adminRow(200, 200, 200, 200),
+			prep: fixed(fileAt("/admin/upload/files"), nil)},
+		"PUT /admin/upload/files/:id": {want: adminRow(403, 200, 403, 200),
+			prep: fixed(fileAt("/admin/upload/files"), map[string]any{"caption": "c"})},
+		"DELETE /admin/upload/files/:id": {want: adminRow(403, 200, 403, 200),
+			prep: f.fileCall("/admin/upload/files", nil)},
+		"GET /uploads/:name": {want: open(200),
+			prep: fixed(fileURL, nil)},
+		"POST /api/upload": {want: apiRow(403, 403, 403, 403, 403, 201),
+			prep: f.uploadCall("/api/upload")},
+		"GET /api/upload/files": {want: apiRow(403, 403, 403, 200, 403, 200),
+			prep: fixed("/api/upload/files", nil)},
+		"GET /api/upload/files/:id": {want: apiRow(403, 403, 403, 200, 403, 200),
+			prep: fixed(fileAt("/api/upload/files"), nil)},
+		"PUT /api/upload/files/:id": {want: apiRow(403, 403, 403, 403, 403, 200),
+			prep: fixed(fileAt("/api/upload/files"), map[string]any{"caption": "c"})},
+		"DELETE /api/upload/files/:id": {want: apiRow(403, 403, 403, 403, 403, 200),
+			prep: f.fileCall("/api/upload/files", nil)},
 
 		// End users. Sign-in and registration are open; /me needs an end
 		// user's token and nothing else.

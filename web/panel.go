@@ -12,7 +12,8 @@ import (
 // The panel keeps no state, so each caller may have its own.
 func newPanel(d Deps) *panel.Panel {
 	return panel.New(panel.Config{
-		Content: d.Content, Admin: d.Admin, Webhooks: d.Webhooks, Logger: d.Logger,
+		Content: d.Content, Admin: d.Admin, Webhooks: d.Webhooks, Media: d.Media,
+		Logger: d.Logger,
 	})
 }
 
@@ -56,6 +57,13 @@ func panelRoutes(d Deps) []route {
 			p.EntryAction("discard")},
 		{post, "/admin/content-manager/:uid/:documentId/delete", panelAccess, "", false,
 			p.EntryAction("delete")},
+
+		// The media library; the media service asks the role.
+		{get, "/admin/media", panelAccess, "", false, p.Media},
+		{post, "/admin/media", panelAccess, "", false, p.UploadMedia},
+		{get, "/admin/media/:id", panelAccess, "", false, p.MediaFile},
+		{post, "/admin/media/:id", panelAccess, "", false, p.SaveMedia},
+		{post, "/admin/media/:id/delete", panelAccess, "", false, p.DeleteMedia},
 
 		{get, "/admin/content-type-builder", panelAccess, types, false, p.Types},
 		{post, "/admin/content-type-builder", panelAccess, types, false, p.SaveType},

@@ -14,7 +14,7 @@ import (
 // use; the admin API uses none of them.
 var panelSections = map[string]bool{
 	"": true, "auth": true, "assets": true, "content-manager": true,
-	"content-type-builder": true, "settings": true,
+	"content-type-builder": true, "settings": true, "media": true,
 }
 
 func section(path string) string {

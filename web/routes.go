@@ -7,6 +7,7 @@ import (
 
 	"github.com/herald-cms/herald/admin"
 	"github.com/herald-cms/herald/content"
+	"github.com/herald-cms/herald/content/media"
 )
 
 // access says who may reach a route before its handler runs.
@@ -49,6 +50,7 @@ type route struct {
 func routes(d Deps) []route {
 	ch := content.NewHandlers(d.Content)
 	a, w := d.Admin, d.Webhooks.API()
+	mh := media.NewHandlers(d.Media)
 	const (
 		get, post, put, del = fiber.MethodGet, fiber.MethodPost, fiber.MethodPut, fiber.MethodDelete
 	)
@@ -119,12 +121,31 @@ func routes(d Deps) []route {
 		{get, "/admin/deliveries/:id", adminAccess, admin.PermWebhooksRead, false, w.Delivery},
 		{post, "/admin/deliveries/:id/retry", adminAccess, admin.PermWebhooksManage, false, w.Retry},
 
+		// The media library, for administrators. Uploads are multipart,
+		// bounded by the upload limit, not the JSON one.
+		{post, "/admin/upload", adminAccess, "", false, mh.Upload},
+		{get, "/admin/upload/files", adminAccess, "", false, mh.List},
+		{get, "/admin/upload/files/:id", adminAccess, "", false, mh.Get},
+		{put, "/admin/upload/files/:id", adminAccess, "", true, mh.Update},
+		{del, "/admin/upload/files/:id", adminAccess, "", false, mh.Delete},
+
+		// Uploaded files are open to whoever knows their URL, as Strapi's.
+		{get, "/uploads/:name", open, "", false, mh.Serve},
+
 		// End users (users-permissions) before the content routes they
 		// would otherwise match. Sign-in and registration are rate-limited
 		// by their handlers.
 		{post, "/api/auth/local/register", open, "", true, a.RegisterEndUserHandler},
 		{post, "/api/auth/local", open, "", true, a.SignInEndUserHandler},
 		{get, "/api/users/me", userAccess, "", false, a.MeHandler},
+
+		// Strapi's upload API, before the content routes it would match.
+		// The media service asks the actor for actions on media.UID.
+		{post, "/api/upload", apiAccess, "", false, mh.Upload},
+		{get, "/api/upload/files", apiAccess, "", false, mh.List},
+		{get, "/api/upload/files/:id", apiAccess, "", false, mh.Get},
+		{put, "/api/upload/files/:id", apiAccess, "", true, mh.Update},
+		{del, "/api/upload/files/:id", apiAccess, "", false, mh.Delete},
 
 		{get, "/api/:name", apiAccess, "", false, ch.List(false)},
 		{post, "/api/:name", apiAccess, "", true, ch.Create(false)},

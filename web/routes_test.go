@@ -8,6 +8,7 @@ import (
 	"github.com/herald-cms/herald/admin"
 	"github.com/herald-cms/herald/content"
 	"github.com/herald-cms/herald/content/contenttest"
+	"github.com/herald-cms/herald/content/media"
 	"github.com/herald-cms/herald/webhooks"
 )
 
@@ -28,7 +29,11 @@ func testDeps(t *testing.T) Deps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Deps{Content: cs, Admin: as, Webhooks: hooks}
+	ms, err := media.New(db, media.Config{Storage: media.Dir{Path: t.TempDir()}, Events: hooks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Deps{Content: cs, Admin: as, Webhooks: hooks, Media: ms}
 }
 
 // TestEveryRouteHasARule checks that the app serves exactly the route table,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/herald-cms/herald/admin"
 	"github.com/herald-cms/herald/content"
+	"github.com/herald-cms/herald/content/media"
 	"github.com/herald-cms/herald/webhooks"
 )
 
@@ -25,7 +26,9 @@ type Deps struct {
 	Content  *content.Service
 	Admin    *admin.Service
 	Webhooks *webhooks.Service
-	Logger   *slog.Logger
+	// Media is the media library (the upload API and /uploads).
+	Media  *media.Service
+	Logger *slog.Logger
 	// BodyLimit caps JSON bodies; UploadLimit caps uploads (the server's
 	// global limit is the larger of the two).
 	BodyLimit   int64

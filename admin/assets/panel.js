@@ -1,7 +1,7 @@
 // Herald admin panel: the little JavaScript the pages use. Every page works
 // without it; this only adds copying to the clipboard, live refresh of
-// delivery logs, Markdown previews and hiding attribute options that do not
-// apply to the chosen type.
+// delivery logs, Markdown previews, hiding attribute options that do not
+// apply to the chosen type, and upload progress in the media library.
 (function () {
   "use strict";
 
@@ -128,11 +128,52 @@
     apply();
   }
 
+  // The media library's upload form: sent with XMLHttpRequest so that a
+  // progress bar can follow the upload; the answer is the library again
+  // (after the redirect) or an error page, whose heading is shown.
+  function setupUpload(form) {
+    var bar = form.querySelector("[data-upload-progress]");
+    var status = form.querySelector("[data-upload-status]");
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var xhr = new XMLHttpRequest();
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      bar.hidden = false;
+      bar.value = 0;
+      status.textContent = "Uploading…";
+      xhr.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) {
+          bar.value = Math.round((e.loaded / e.total) * 100);
+        }
+      });
+      xhr.addEventListener("load", function () {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          window.location.assign("/admin/media");
+          return;
+        }
+        var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+        var reason = doc.querySelector("main .card p");
+        status.textContent = "Upload failed: " +
+          (reason ? reason.textContent : "the server answered " + xhr.status);
+        button.disabled = false;
+      });
+      xhr.addEventListener("error", function () {
+        status.textContent = "Upload failed: the connection was lost.";
+        button.disabled = false;
+      });
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("X-CSRF-Token", csrfToken());
+      xhr.send(new FormData(form));
+    });
+  }
+
   function init() {
     document.querySelectorAll("[data-copy]").forEach(setupCopy);
     document.querySelectorAll("[data-live][id]").forEach(setupLive);
     document.querySelectorAll("details[data-preview-for]").forEach(setupPreview);
     document.querySelectorAll("select[data-attr-type]").forEach(setupAttribute);
+    document.querySelectorAll("form[data-upload]").forEach(setupUpload);
   }
 
   if (document.readyState === "loading") {

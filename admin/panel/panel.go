@@ -22,6 +22,7 @@ import (
 	"github.com/herald-cms/herald/admin/assets"
 	"github.com/herald-cms/herald/admin/views"
 	"github.com/herald-cms/herald/content"
+	"github.com/herald-cms/herald/content/media"
 	"github.com/herald-cms/herald/webhooks"
 )
 
@@ -30,6 +31,8 @@ type Config struct {
 	Content  *content.Service
 	Admin    *admin.Service
 	Webhooks *webhooks.Service
+	// Media is the media library.
+	Media *media.Service
 	// Logger receives internal errors behind a 500 page; discarded when
 	// nil.
 	Logger *slog.Logger
@@ -45,6 +48,7 @@ type Panel struct {
 	content  *content.Service
 	admin    *admin.Service
 	webhooks *webhooks.Service
+	media    *media.Service
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -58,7 +62,7 @@ func New(cfg Config) *Panel {
 		cfg.Now = time.Now
 	}
 	return &Panel{content: cfg.Content, admin: cfg.Admin, webhooks: cfg.Webhooks,
-		log: cfg.Logger, now: cfg.Now}
+		media: cfg.Media, log: cfg.Logger, now: cfg.Now}
 }
 
 // render writes a component as the response, with status. The component is
@@ -108,6 +112,7 @@ func (p *Panel) frame(c *fiber.Ctx, title, section string) views.Page {
 	}
 	pg.Nav = views.Nav{
 		Types:    p.readableTypes(c),
+		Media:    p.media != nil && mayMedia(c, content.ActionFind),
 		Builder:  can(c, admin.PermContentTypesManage),
 		Webhooks: can(c, admin.PermWebhooksRead),
 		Users:    can(c, admin.PermUsersManage),

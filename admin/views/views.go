@@ -14,7 +14,7 @@ import (
 type Page struct {
 	Title string
 	// Section marks the navigation entry of the page: "type:<uid>",
-	// "content", "builder", "webhooks", "users", "roles", "tokens" or
+	// "content", "media", "builder", "webhooks", "users", "roles", "tokens" or
 	// "public".
 	Section string
 	// User is the signed-in administrator's email; empty on the sign-in
@@ -36,6 +36,7 @@ type Assets struct {
 // Nav says which navigation entries the signed-in administrator may use.
 type Nav struct {
 	Types    []TypeRef
+	Media    bool
 	Builder  bool
 	Webhooks bool
 	Users    bool

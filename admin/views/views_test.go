@@ -236,7 +236,25 @@ func cases() []struct {
 		{"delivery", DeliveryDetailPage(DeliveryPage{Page: page("entry.publish delivery", "webhooks"),
 			Hook: hook(), Delivery: &detail, Payload: "{\n  \"event\": \"entry.publish\"\n}",
 			CanManage: true})},
+		{"media-list", MediaListPage(MediaList{Page: mediaPage("Media library"), CanUpload: true,
+			Limit: "50.0 MiB", Pager: Pager{Page: 1, PageCount: 1, Total: 2}, Files: []MediaItem{
+				{ID: 1, Name: "cover.png", URL: "/uploads/f_1.png", Mime: "image/png",
+					Size: "1.2 KiB", Width: 3, Height: 2, Alt: "A cover", Image: true},
+				{ID: 2, Name: "notes.txt", URL: "/uploads/f_2.txt", Mime: "text/plain",
+					Size: "10 bytes"}}})},
+		{"media-detail", MediaDetailPage(MediaDetail{Page: mediaPage("cover.png"),
+			CanEdit: true, CanDelete: true, Errors: Errors{"name": "file name is empty"},
+			File: MediaItem{ID: 1, Name: "cover.png", URL: "/uploads/f_1.png", Mime: "image/png",
+				Size: "1.2 KiB", Width: 3, Height: 2, Alt: "A cover", Caption: "Front",
+				Image: true, CreatedAt: "2025-01-31T12:30:00.000Z"}})},
 	}
+}
+
+// mediaPage is the frame of a media library page, its navigation entry shown.
+func mediaPage(title string) Page {
+	p := page(title, "media")
+	p.Nav.Media = true
+	return p
 }
 
 // readable puts each tag on its own line, so golden diffs point at the

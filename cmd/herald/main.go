@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -122,6 +123,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, logOu
 		Logger: log, Version: version,
 		JWTSecret: []byte(cfg.JWTSecret), TokenSalt: []byte(cfg.TokenSalt),
 		SessionTTL: cfg.SessionTTL, BodyLimit: cfg.BodyLimit, UploadLimit: cfg.UploadLimit,
+		UploadDir:    filepath.Join(cfg.DataDir, "uploads"),
 		MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.TrustedProxies,
 		CORSOrigins: cfg.CORSOrigins, PublicRegistration: cfg.PublicRegistration,
 		AllowedNetworks: allowed,

@@ -39,10 +39,11 @@ const exportVersion = 1
 // dataTables are the tables every export carries, parents before children:
 // content types, documents (draft and published rows), administrators with
 // their password hashes, roles, API tokens (as HMACs), end users and their
-// roles, webhooks with their secrets, and settings.
+// roles, webhooks with their secrets, settings, and the media library's
+// file records (the files themselves stay in the uploads directory: copy it).
 var dataTables = []string{
 	"settings", "admin_roles", "admin_users", "api_tokens",
-	"end_user_roles", "end_users", "content_types", "entries", "webhooks",
+	"end_user_roles", "end_users", "content_types", "entries", "webhooks", "upload_files",
 }
 
 // logTables are the webhook outbox and delivery log, carried as
@@ -57,7 +58,7 @@ var skippedTables = []string{"admin_sessions", "goose_db_version"}
 // a database that is already in use.
 var tablesThatMustBeEmpty = []string{
 	"admin_users", "api_tokens", "end_users", "content_types", "entries", "webhooks",
-	"webhook_events",
+	"upload_files", "webhook_events",
 }
 
 // The values of --deliveries.

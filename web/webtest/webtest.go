@@ -33,6 +33,10 @@ type Options struct {
 	Webhooks webhooks.Config
 	// BodyLimit overrides the JSON body limit.
 	BodyLimit int64
+	// UploadLimit overrides the media library's file size limit.
+	UploadLimit int64
+	// UploadDir holds uploaded files; a temporary directory when empty.
+	UploadDir string
 	// Log receives the server's log lines; discarded when nil.
 	Log io.Writer
 	// NoStart leaves the webhook dispatcher stopped.
@@ -71,12 +75,18 @@ func Start(tb testing.TB, o Options) *Server {
 	if logOut == nil {
 		logOut = io.Discard
 	}
+	uploads := o.UploadDir
+	if uploads == "" {
+		uploads = tb.TempDir()
+	}
 	opts := web.Options{
 		Logger:          slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Version:         "test",
 		JWTSecret:       JWTSecret,
 		TokenSalt:       []byte("test-token-salt-0123456789abcdef0123456789"),
 		BodyLimit:       o.BodyLimit,
+		UploadLimit:     o.UploadLimit,
+		UploadDir:       uploads,
 		AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		Webhooks:        o.Webhooks,
 		Now:             o.Now,
