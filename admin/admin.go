@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -80,8 +81,10 @@ type Service struct {
 	cost       int
 	now        func() time.Time
 	log        *slog.Logger
-	// dummyHash is compared against when an email is unknown, so that a
-	// failed sign-in takes as long whether or not the account exists.
+	// dummy is compared against when an email is unknown, so that a failed
+	// sign-in takes as long whether or not the account exists. It is made
+	// on first use: one bcrypt hash would otherwise slow every start-up.
+	dummy     sync.Once
 	dummyHash []byte
 	cache     accessCache
 	limits    Limits
@@ -153,11 +156,6 @@ func New(db *content.DB, cfg Config) (*Service, error) {
 		limiter:    newLimiter(cfg.Now),
 	}
 	s.csrfKey = derivedKey(s.jwtSecret, "herald csrf")
-	dummy, err := bcrypt.GenerateFromPassword([]byte(randomHex(16)), s.cost)
-	if err != nil {
-		return nil, fmt.Errorf("admin: prepare dummy password hash: %w", err)
-	}
-	s.dummyHash = dummy
 	s.watchAccess()
 	return s, nil
 }
@@ -212,4 +210,18 @@ func timePtrJSON(t *time.Time) *string {
 	}
 	s := timeJSON(*t)
 	return &s
+}
+
+// unknownAccountHash returns the hash compared against when no account
+// matches, made once on first use.
+func (s *Service) unknownAccountHash() []byte {
+	s.dummy.Do(func() {
+		h, err := bcrypt.GenerateFromPassword([]byte(randomHex(16)), s.cost)
+		if err != nil {
+			// Only an impossible cost fails; any non-matching hash will do.
+			h = []byte("$2a$10$" + randomHex(26))
+		}
+		s.dummyHash = h
+	})
+	return s.dummyHash
 }

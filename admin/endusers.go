@@ -215,7 +215,7 @@ func (s *Service) SignInEndUser(
 	// The account is named by email or by username: failures count against
 	// the identifier used and against the user, whichever name it used.
 	accts := []string{acct}
-	hash := s.dummyHash
+	hash := s.unknownAccountHash()
 	if found {
 		byID := keyUserAcct + "#" + strconv.FormatInt(row.ID, 10)
 		if w := s.limiter.check(byID, s.limits.SignInPerAccount); w > 0 {

@@ -324,7 +324,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (Session, 
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return Session{}, fmt.Errorf("load administrator: %w", err)
 	}
-	hash := s.dummyHash
+	hash := s.unknownAccountHash()
 	if found {
 		hash = []byte(row.PasswordHash)
 	}

@@ -148,3 +148,10 @@ func BenchmarkCreateAndPublish(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFindFilterSortNoCount10k is the filter without its total
+// (pagination[withCount]=false) among 10,000 articles.
+func BenchmarkFindFilterSortNoCount10k(b *testing.B) {
+	benchFind(b, 10000,
+		"filters[views][$gt]=500&sort=title&pagination[pageSize]=10&pagination[withCount]=false")
+}

@@ -125,7 +125,11 @@ func OpenDB(ctx context.Context, dbURL, dataDir string) (*DB, error) {
 	return &DB{Dialect: SQLite, Write: w, Read: r, URL: path, Bus: NewLocalBus()}, nil
 }
 
-func openSQLite(path, params string, cfg *gorm.Config) (*gorm.DB, error) {
+func openSQLite(path, params string, shared *gorm.Config) (*gorm.DB, error) {
+	// gorm keeps per-connection state (prepared statements) in its config:
+	// each pool gets a copy, or the writer's statements land on the readers.
+	c := *shared
+	cfg := &c
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
 	g, err := gorm.Open(sqlite.Open(dsn), cfg)
 	if err != nil {

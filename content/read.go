@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/herald-cms/herald/content/query"
 )
@@ -100,6 +101,13 @@ func (sc *readScope) where(walk bool) (string, []any) {
 func (sc *readScope) countSQL() (string, []any) {
 	where, args := sc.where(false)
 	return "SELECT count(*) FROM entries WHERE " + where, args
+}
+
+// countUpToSQL counts the rows in scope, stopping at limit.
+func (sc *readScope) countUpToSQL(limit int64) (string, []any) {
+	where, args := sc.where(false)
+	return "SELECT count(*) FROM (SELECT 1 FROM entries WHERE " + where + " LIMIT ?)",
+		append(args, limit)
 }
 
 // listSQL reads one page of the rows in scope, in c's order.
@@ -208,13 +216,16 @@ func (s *Service) findPage(ctx context.Context, actor Actor, t *Type, rawQuery s
 // matches, prefers the filter's index, which for a broad filter (views >
 // 500 matches half the rows) means sorting half the type to return ten.
 // Walking visits about need*rows/matches rows, the filter's index about
-// matches rows; the count of matches is known from withCount and the
-// type's rows are estimated (approxTotal). When walking wins, the filter
-// is wrapped in a unary + so that no index serves it. PostgreSQL keeps
-// statistics and chooses well on its own.
+// matches rows, so walking wins when matches >= sqrt(need*rows). The
+// type's rows are estimated (approxTotal); the matches are the count when
+// the list has one (withCount), and otherwise counted through the
+// filter's index up to that threshold, which costs at most as much as
+// the walk. When walking wins, the filter is wrapped in a unary + so that
+// no index serves it. PostgreSQL keeps statistics and chooses well on its
+// own.
 func (s *Service) walkSortIndex(ctx context.Context, t *Type, p *query.Params, c *query.Compiled,
 	sc *readScope, matches int64) bool {
-	if s.db.Dialect != SQLite || sc.filter == "" || !c.Pagination.WithCount || matches == 0 {
+	if s.db.Dialect != SQLite || sc.filter == "" || c.Pagination.WithCount && matches == 0 {
 		return false
 	}
 	if len(p.Sort) > 0 && p.Sort[0].Field != "id" {
@@ -228,6 +239,13 @@ func (s *Service) walkSortIndex(ctx context.Context, t *Type, p *query.Params, c
 		return false
 	}
 	need := int64(c.Offset + c.Limit)
+	if !c.Pagination.WithCount {
+		threshold := int64(math.Sqrt(float64(need*rows))) + 1
+		q, args := sc.countUpToSQL(threshold)
+		if matches, err = s.count(ctx, q, args...); err != nil {
+			return false
+		}
+	}
 	return need*rows <= matches*matches
 }
 

@@ -110,7 +110,7 @@ func appendDoc(buf []byte, t *Type, r *docRow, opts renderOptions) ([]byte, erro
 		buf = appendJSONString(buf, a.Name)
 		buf = append(buf, ':')
 		if v := lookupMember(data, a.Name); v != nil {
-			buf = append(buf, v...)
+			buf = appendValue(buf, v)
 		} else {
 			buf = append(buf, "null"...)
 		}
@@ -374,4 +374,25 @@ func appendJSONString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	buf = append(buf, s...)
 	return append(buf, '"')
+}
+
+// appendValue appends a stored attribute value. Objects and arrays (json
+// attributes) are written in one canonical form, compact with sorted keys,
+// because PostgreSQL's jsonb hands them back with its own spacing and key
+// order while SQLite returns what Herald stored.
+func appendValue(buf, v []byte) []byte {
+	if len(v) == 0 || (v[0] != '{' && v[0] != '[') {
+		return append(buf, v...)
+	}
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return append(buf, v...)
+	}
+	out, err := json.Marshal(x)
+	if err != nil {
+		return append(buf, v...)
+	}
+	return append(buf, out...)
 }

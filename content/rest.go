@@ -2,6 +2,7 @@ package content
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -22,11 +23,20 @@ func NewHandlers(svc *Service) *Handlers { return &Handlers{svc: svc} }
 // param returns a path parameter, percent-decoded and copied out of Fiber's
 // reused buffers.
 func param(c *fiber.Ctx, name string) string {
+	return strings.Clone(paramView(c, name))
+}
+
+// paramView is param without the copy: valid only until the handler
+// returns, for lookups and keys.
+func paramView(c *fiber.Ctx, name string) string {
 	v := c.Params(name)
+	if strings.IndexByte(v, '%') < 0 {
+		return v
+	}
 	if d, err := url.PathUnescape(v); err == nil {
 		v = d
 	}
-	return strings.Clone(v)
+	return v
 }
 
 func rawQuery(c *fiber.Ctx) string {
@@ -78,7 +88,7 @@ func sendOne(c *fiber.Ctx, status int, doc json.RawMessage) error {
 
 // restType resolves /api/:name.
 func (h *Handlers) restType(c *fiber.Ctx) (*Type, error) {
-	return h.svc.TypeByRoute(param(c, "name"))
+	return h.svc.TypeByRoute(paramView(c, "name"))
 }
 
 // adminType resolves /admin/content/:uid.
@@ -101,27 +111,34 @@ func (h *Handlers) List(admin bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
+		kind := byte('l')
+		if t.IsSingle() {
+			kind = 's'
+		}
+		var kb [256]byte
+		key := readKey(kb[:0], kind, "", c.Request().URI().QueryString())
+		if done, err := h.fromCache(c, t, admin, ActionFind, key); done {
+			return err
+		}
+		st := h.svc.reads().cache.stamp(t.UID)
 		ctx, actor := c.UserContext(), ActorFrom(c.UserContext())
 		opts := ReadOptions{Admin: admin}
-		raw := rawQuery(c)
+		var body []byte
+		var shared bool
 		if t.IsSingle() {
-			return h.serveRead(c, t, admin, ActionFind, readKey('s', "", raw),
-				func() ([]byte, bool, error) {
-					o, err := h.svc.findOne(ctx, actor, t, "", raw, opts, true)
-					if err != nil {
-						return nil, false, err
-					}
-					return o.body, o.shared, nil
-				})
+			o, err := h.svc.findOne(ctx, actor, t, "", rawQuery(c), opts, true)
+			if err != nil {
+				return err
+			}
+			body, shared = o.body, o.shared
+		} else {
+			pg, err := h.svc.findPage(ctx, actor, t, rawQuery(c), opts)
+			if err != nil {
+				return err
+			}
+			body, shared = pg.body, pg.shared
 		}
-		return h.serveRead(c, t, admin, ActionFind, readKey('l', "", raw),
-			func() ([]byte, bool, error) {
-				pg, err := h.svc.findPage(ctx, actor, t, raw, opts)
-				if err != nil {
-					return nil, false, err
-				}
-				return pg.body, pg.shared, nil
-			})
+		return h.answer(c, t, admin, key, st, body, shared)
 	}
 }
 
@@ -132,67 +149,71 @@ func (h *Handlers) Get(admin bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		ctx, actor := c.UserContext(), ActorFrom(c.UserContext())
-		docID, raw := param(c, "documentId"), rawQuery(c)
-		return h.serveRead(c, t, admin, ActionFindOne, readKey('o', docID, raw),
-			func() ([]byte, bool, error) {
-				o, err := h.svc.findOne(ctx, actor, t, docID, raw, ReadOptions{Admin: admin}, false)
-				if err != nil {
-					return nil, false, err
-				}
-				return o.body, o.shared, nil
-			})
+		var kb [256]byte
+		key := readKey(kb[:0], 'o', paramView(c, "documentId"), c.Request().URI().QueryString())
+		if done, err := h.fromCache(c, t, admin, ActionFindOne, key); done {
+			return err
+		}
+		st := h.svc.reads().cache.stamp(t.UID)
+		o, err := h.svc.findOne(c.UserContext(), ActorFrom(c.UserContext()), t,
+			param(c, "documentId"), rawQuery(c), ReadOptions{Admin: admin}, false)
+		if err != nil {
+			return err
+		}
+		return h.answer(c, t, admin, key, st, o.body, o.shared)
 	}
 }
 
-// readKey is a read's key in the response cache, within its content type:
-// what is read (l a list, o one document, s a single type's document), the
-// documentId, and the query string exactly as sent.
-func readKey(kind byte, documentID, rawQuery string) []byte {
-	k := make([]byte, 0, 2+len(documentID)+len(rawQuery))
-	k = append(k, kind)
-	k = append(k, documentID...)
-	k = append(k, '?')
-	return append(k, rawQuery...)
+// readKey appends a read's key in the response cache, within its content
+// type, to buf: what is read (l a list, o one document, s a single type's
+// document), the documentId after its length (so that no documentId and
+// query string can be mistaken for another pair), and the query string
+// exactly as sent.
+func readKey(buf []byte, kind byte, documentID string, rawQuery []byte) []byte {
+	buf = append(buf, kind)
+	buf = binary.AppendUvarint(buf, uint64(len(documentID)))
+	buf = append(buf, documentID...)
+	return append(buf, rawQuery...)
 }
 
-// serveRead answers a read from the response cache when it may, and
-// otherwise from read, which reports whether its answer is the same for
-// every actor allowed the action (published documents, no private
-// attributes, not limited to the actor's own entries). Such answers are
-// kept for the next request.
-//
-// A kept answer is only used after the actor has been authorized for the
-// action, and never for the editors' routes or an own-entries grant. A
-// request with Cache-Control: no-cache skips the kept answer and reads the
-// database (the fresh answer is kept).
-func (h *Handlers) serveRead(c *fiber.Ctx, t *Type, admin bool, action Action, key []byte,
-	read func() ([]byte, bool, error)) error {
-	cache := h.svc.reads().cache
-	if !admin && !noCache(c) {
-		ctx := c.UserContext()
-		g := ActorFrom(ctx).Can(ctx, action, t.UID)
-		if !g.Allowed {
-			return Errorf(EFORBIDDEN, "Forbidden")
-		}
-		if !g.OwnOnly {
-			if r := cache.get(t, key); r != nil {
-				return sendResponse(c, r, true)
-			}
-		}
+// fromCache answers a read from the response cache when it may, and
+// reports whether it answered (or refused). A kept answer is only used
+// after the actor has been authorized for the action, and never for the
+// editors' routes or an own-entries grant; a request with Cache-Control:
+// no-cache skips it and reads the database.
+func (h *Handlers) fromCache(c *fiber.Ctx, t *Type, admin bool, action Action,
+	key []byte) (bool, error) {
+	if admin || noCache(c) {
+		return false, nil
 	}
-	// The generation is read before the database: an answer read while a
-	// commit changed the type is not kept (see responseCache).
-	st := cache.stamp(t.UID)
-	body, shared, err := read()
-	if err != nil {
-		return err
+	ctx := c.UserContext()
+	g := ActorFrom(ctx).Can(ctx, action, t.UID)
+	if !g.Allowed {
+		return true, Errorf(EFORBIDDEN, "Forbidden")
 	}
+	if g.OwnOnly {
+		return false, nil
+	}
+	r := h.svc.reads().cache.get(t, key)
+	if r == nil {
+		return false, nil
+	}
+	return true, sendResponse(c, r, true)
+}
+
+// answer sends a body just read from the database, and keeps it in the
+// response cache when it is the same for every actor allowed to read it
+// (published documents, no private attributes, not limited to the actor's
+// own entries) and nothing changed the type since st was read, before the
+// database was.
+func (h *Handlers) answer(c *fiber.Ctx, t *Type, admin bool, key []byte, st stamp, body []byte,
+	shared bool) error {
+	shared = shared && !admin
 	r := NewResponse(body)
-	if shared && !admin {
-		cache.put(st, t, key, r)
+	if shared {
+		h.svc.reads().cache.put(st, t, key, r)
 	}
-	return sendResponse(c, r, shared && !admin)
+	return sendResponse(c, r, shared)
 }
 
 // noCache reports whether the request asks for an answer fresh from the

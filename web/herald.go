@@ -19,6 +19,12 @@ import (
 	"github.com/herald-cms/herald/webhooks/ssrf"
 )
 
+// The default body limits, as HERALD_BODY_LIMIT and HERALD_UPLOAD_LIMIT.
+const (
+	DefaultBodyLimit   = 1 << 20
+	DefaultUploadLimit = 50 << 20
+)
+
 // Options configures a whole Herald on an open, migrated database.
 type Options struct {
 	Logger      *slog.Logger
@@ -75,6 +81,15 @@ func Assemble(ctx context.Context, db *content.DB, o Options) (*Herald, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	// The server's own body limit is the larger of the two: with the upload
+	// limit unset it would cut JSON bodies off at the socket instead of
+	// answering 413 from the JSON limit.
+	if o.BodyLimit <= 0 {
+		o.BodyLimit = DefaultBodyLimit
+	}
+	if o.UploadLimit <= 0 {
+		o.UploadLimit = DefaultUploadLimit
 	}
 	wcfg := o.Webhooks
 	wcfg.Guard = &ssrf.Guard{Allowed: o.AllowedNetworks, Resolver: o.Resolver}

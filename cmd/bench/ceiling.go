@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -14,7 +15,7 @@ import (
 // served at /list) from a bare Fiber handler, with no middleware: the most
 // this machine can do for the same bytes, which Herald's figures are
 // compared with.
-func ceiling(args []string) error {
+func ceiling(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("ceiling", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:4100", "address to listen on")
 	dir := fs.String("dir", "", "directory of <route>.json bodies")
@@ -38,6 +39,10 @@ func ceiling(args []string) error {
 			return c.Send(body)
 		})
 	}
+	go func() {
+		<-ctx.Done()
+		app.Shutdown()
+	}()
 	if err := app.Listen(*addr); err != nil {
 		return fmt.Errorf("ceiling: %w", err)
 	}

@@ -35,6 +35,8 @@ type config struct {
 	work     string
 	keep     bool
 	verbose  bool
+	// skip names the scenario groups left out (reads, writes).
+	skip map[string]bool
 }
 
 func main() {
@@ -67,7 +69,7 @@ func subcommand(ctx context.Context, args []string) (bool, error) {
 	}
 	switch args[0] {
 	case "ceiling":
-		return true, ceiling(args[1:])
+		return true, ceiling(ctx, args[1:])
 	case "load":
 		return true, loadCommand(ctx, args[1:])
 	}
@@ -88,8 +90,20 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.work, "work", "", "working directory (a temporary one when empty)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the working directory")
 	fs.BoolVar(&cfg.verbose, "v", false, "print each measurement as it is taken")
+	skip := fs.String("skip", "", "scenario groups to leave out: reads, writes (comma-separated; "+
+		"-growth \"\" leaves out growth)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	cfg.skip = map[string]bool{}
+	for _, g := range strings.Split(*skip, ",") {
+		switch g = strings.TrimSpace(g); g {
+		case "":
+		case "reads", "writes":
+			cfg.skip[g] = true
+		default:
+			return cfg, fmt.Errorf("-skip: unknown group %q (want reads or writes)", g)
+		}
 	}
 	for _, f := range strings.Split(*growth, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -127,7 +141,7 @@ func run(ctx context.Context, cfg config) error {
 	if !cfg.keep {
 		defer os.RemoveAll(cfg.work)
 	}
-	b := &bench{cfg: cfg}
+	b := &bench{cfg: cfg, began: began}
 	growthDirs := map[int]string{}
 	for _, n := range cfg.growth {
 		dir := filepath.Join(cfg.work, fmt.Sprintf("growth-%d", n))

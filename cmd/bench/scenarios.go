@@ -24,10 +24,12 @@ type bench struct {
 	// fanOutHooks are the current run's fan-out webhooks, whose logged
 	// attempts checkLog counts.
 	fanOutHooks []int64
+	began       time.Time
 }
 
 func (b *bench) logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	fmt.Fprintf(os.Stderr, "bench [%5.1fs]: "+format+"\n",
+		append([]any{time.Since(b.began).Seconds()}, args...)...)
 }
 
 func (b *bench) vlogf(format string, args ...any) {
@@ -109,11 +111,15 @@ func (b *bench) runOnce(ctx context.Context, run int, growthDirs map[int]string)
 	}
 	m["rss.idle"] = float64(rss) / (1 << 20)
 
-	if err := b.readScenarios(ctx, m, p, c, dir, ""); err != nil {
-		return nil, err
+	if !b.cfg.skip["reads"] {
+		if err := b.readScenarios(ctx, m, p, c, dir, ""); err != nil {
+			return nil, err
+		}
 	}
-	if err := b.writeScenarios(ctx, m, p, c, adminToken, apiToken); err != nil {
-		return nil, err
+	if !b.cfg.skip["writes"] {
+		if err := b.writeScenarios(ctx, m, p, c, adminToken, apiToken); err != nil {
+			return nil, err
+		}
 	}
 	_, hwm, err := p.Memory()
 	if err != nil {
@@ -125,8 +131,10 @@ func (b *bench) runOnce(ctx context.Context, run int, growthDirs map[int]string)
 	if err := p.Stop(); err != nil {
 		b.logf("herald did not stop cleanly: %v", err)
 	}
-	if err := b.checkLog(ctx, m, filepath.Join(dir, "data")); err != nil {
-		return nil, err
+	if !b.cfg.skip["writes"] {
+		if err := b.checkLog(ctx, m, filepath.Join(dir, "data")); err != nil {
+			return nil, err
+		}
 	}
 
 	for _, n := range b.cfg.growth {
