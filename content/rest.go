@@ -341,22 +341,17 @@ func (h *Handlers) Update(admin bool) fiber.Handler {
 			return err
 		}
 		ctx, actor := c.UserContext(), ActorFrom(c.UserContext())
-		docID := param(c, "documentId")
-		if docID == "" {
-			if !t.IsSingle() {
-				return Errorf(ENOTFOUND, "Not Found")
-			}
-			docID, err = h.svc.SingleDocumentID(ctx, t)
-			if IsCode(err, ENOTFOUND) {
-				doc, err := h.svc.Create(ctx, actor, t, data, opts)
-				if err != nil {
-					return err
-				}
-				return sendOne(c, fiber.StatusOK, doc)
-			}
+		docID, err := h.documentID(c, t)
+		if IsCode(err, ENOTFOUND) && t.IsSingle() {
+			// A single type's first write creates its document.
+			doc, err := h.svc.Create(ctx, actor, t, data, opts)
 			if err != nil {
 				return err
 			}
+			return sendOne(c, fiber.StatusOK, doc)
+		}
+		if err != nil {
+			return err
 		}
 		doc, err := h.svc.Update(ctx, actor, t, docID, data, opts)
 		if err != nil {
@@ -364,6 +359,18 @@ func (h *Handlers) Update(admin bool) fiber.Handler {
 		}
 		return sendOne(c, fiber.StatusOK, doc)
 	}
+}
+
+// documentID returns the document a write addresses: the :documentId
+// parameter, or a single type's only document. ENOTFOUND when there is none.
+func (h *Handlers) documentID(c *fiber.Ctx, t *Type) (string, error) {
+	if id := param(c, "documentId"); id != "" {
+		return id, nil
+	}
+	if !t.IsSingle() {
+		return "", Errorf(ENOTFOUND, "Not Found")
+	}
+	return h.svc.SingleDocumentID(c.UserContext(), t)
 }
 
 // Delete answers DELETE /api/:name/:documentId (and /api/:name for single
@@ -375,14 +382,9 @@ func (h *Handlers) Delete(admin bool) fiber.Handler {
 			return err
 		}
 		ctx, actor := c.UserContext(), ActorFrom(c.UserContext())
-		docID := param(c, "documentId")
-		if docID == "" {
-			if !t.IsSingle() {
-				return Errorf(ENOTFOUND, "Not Found")
-			}
-			if docID, err = h.svc.SingleDocumentID(ctx, t); err != nil {
-				return err
-			}
+		docID, err := h.documentID(c, t)
+		if err != nil {
+			return err
 		}
 		if err := h.svc.Delete(ctx, actor, t, docID); err != nil {
 			return err
