@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
 
 	"github.com/herald-cms/herald/content"
 )
@@ -210,6 +211,22 @@ func timePtrJSON(t *time.Time) *string {
 	}
 	s := timeJSON(*t)
 	return &s
+}
+
+// takeOne loads the one row of a T matching the condition. No such row is
+// notFound; another failure is wrapped, naming what was loaded.
+func takeOne[T any](
+	db *gorm.DB, notFound *content.Error, what string, cond string, args ...any,
+) (T, error) {
+	var row T
+	err := db.Where(cond, args...).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return row, notFound
+	}
+	if err != nil {
+		return row, fmt.Errorf("load %s: %w", what, err)
+	}
+	return row, nil
 }
 
 // unknownAccountHash returns the hash compared against when no account

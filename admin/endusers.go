@@ -261,13 +261,10 @@ func (s *Service) verifyEndUser(ctx context.Context, raw string) (endUserRow, er
 	if err != nil || id <= 0 {
 		return endUserRow{}, unauthorized()
 	}
-	var row endUserRow
-	err = s.db.Read.WithContext(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return endUserRow{}, unauthorized()
-	}
+	row, err := takeOne[endUserRow](s.db.Read.WithContext(ctx), unauthorized(), "end user",
+		"id = ?", id)
 	if err != nil {
-		return endUserRow{}, fmt.Errorf("load end user: %w", err)
+		return endUserRow{}, err
 	}
 	if row.Blocked {
 		return endUserRow{}, unauthorized()
@@ -306,13 +303,11 @@ func (s *Service) AuthenticateEndUser(
 
 // GetEndUser returns one end user, or ENOTFOUND.
 func (s *Service) GetEndUser(ctx context.Context, id int64) (EndUser, error) {
-	var row endUserRow
-	err := s.db.Read.WithContext(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return EndUser{}, content.Errorf(content.ENOTFOUND, "User not found")
-	}
+	row, err := takeOne[endUserRow](s.db.Read.WithContext(ctx),
+		content.Errorf(content.ENOTFOUND, "User not found"), fmt.Sprintf("end user %d", id),
+		"id = ?", id)
 	if err != nil {
-		return EndUser{}, fmt.Errorf("load end user %d: %w", id, err)
+		return EndUser{}, err
 	}
 	return endUserFromRow(row), nil
 }

@@ -150,15 +150,21 @@ func (s *Service) GetUser(ctx context.Context, id int64) (User, error) {
 
 // findUser loads an administrator.
 func findUser(db *gorm.DB, id int64) (userRow, error) {
-	var row userRow
-	err := db.Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return userRow{}, errUserNotFound()
-	}
+	return takeOne[userRow](db, errUserNotFound(), fmt.Sprintf("administrator %d", id),
+		"id = ?", id)
+}
+
+// findUserAndRole loads an administrator and its role.
+func findUserAndRole(db *gorm.DB, id int64) (userRow, roleRow, error) {
+	row, err := findUser(db, id)
 	if err != nil {
-		return userRow{}, fmt.Errorf("load administrator %d: %w", id, err)
+		return userRow{}, roleRow{}, err
 	}
-	return row, nil
+	role, err := findRole(db, row.RoleID)
+	if err != nil {
+		return userRow{}, roleRow{}, err
+	}
+	return row, role, nil
 }
 
 // CreateUser creates an administrator with a role, on behalf of actor. Only
@@ -228,11 +234,7 @@ func (s *Service) UpdateUser(
 		if err := s.lockSuperAdmins(tx); err != nil {
 			return err
 		}
-		row, err := findUser(tx, id)
-		if err != nil {
-			return err
-		}
-		role, err := findRole(tx, row.RoleID)
+		row, role, err := findUserAndRole(tx, id)
 		if err != nil {
 			return err
 		}
@@ -389,11 +391,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor content.Actor, id int64)
 		if err := s.lockSuperAdmins(tx); err != nil {
 			return err
 		}
-		row, err := findUser(tx, id)
-		if err != nil {
-			return err
-		}
-		role, err := findRole(tx, row.RoleID)
+		row, role, err := findUserAndRole(tx, id)
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -175,15 +174,7 @@ func (s *Service) GetRole(ctx context.Context, id int64) (RoleDetails, error) {
 }
 
 func findRole(db *gorm.DB, id int64) (roleRow, error) {
-	var row roleRow
-	err := db.Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return roleRow{}, errRoleNotFound()
-	}
-	if err != nil {
-		return roleRow{}, fmt.Errorf("load role %d: %w", id, err)
-	}
-	return row, nil
+	return takeOne[roleRow](db, errRoleNotFound(), fmt.Sprintf("role %d", id), "id = ?", id)
 }
 
 func countRoleUsers(db *gorm.DB, id int64) (int64, error) {
@@ -372,15 +363,8 @@ type endUserRoleRow struct {
 func (endUserRoleRow) TableName() string { return "end_user_roles" }
 
 func findEndUserRole(db *gorm.DB, roleType string) (endUserRoleRow, error) {
-	var row endUserRoleRow
-	err := db.Where("type = ?", roleType).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return endUserRoleRow{}, errRoleNotFound()
-	}
-	if err != nil {
-		return endUserRoleRow{}, fmt.Errorf("load %s role: %w", roleType, err)
-	}
-	return row, nil
+	return takeOne[endUserRoleRow](db, errRoleNotFound(), roleType+" role",
+		"type = ?", roleType)
 }
 
 // EndUserPermissions returns the grants of the Public or Authenticated role

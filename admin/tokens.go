@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -390,15 +389,8 @@ func (s *Service) DeleteAPIToken(ctx context.Context, id int64) (Token, error) {
 }
 
 func findToken(db *gorm.DB, id int64) (tokenRow, error) {
-	var row tokenRow
-	err := db.Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return tokenRow{}, errTokenNotFound()
-	}
-	if err != nil {
-		return tokenRow{}, fmt.Errorf("load API token %d: %w", id, err)
-	}
-	return row, nil
+	return takeOne[tokenRow](db, errTokenNotFound(), fmt.Sprintf("API token %d", id),
+		"id = ?", id)
 }
 
 func errTokenNotFound() *content.Error {
@@ -428,13 +420,10 @@ func (s *Service) AuthenticateAPI(
 		return s.authenticateEndUser(ctx, key)
 	}
 
-	var row tokenRow
-	err := s.db.Read.WithContext(ctx).Where("access_key_hash = ?", s.hashKey(key)).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return content.Actor{}, unauthorized()
-	}
+	row, err := takeOne[tokenRow](s.db.Read.WithContext(ctx), unauthorized(), "API token",
+		"access_key_hash = ?", s.hashKey(key))
 	if err != nil {
-		return content.Actor{}, fmt.Errorf("load API token: %w", err)
+		return content.Actor{}, err
 	}
 	now := s.clock()
 	if row.ExpiresAt != nil && !now.Before(*row.ExpiresAt) {

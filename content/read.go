@@ -15,7 +15,25 @@ type ReadOptions struct {
 	// Admin marks the editors' routes: private attributes are visible and the
 	// default status is draft, since every document has a draft.
 	Admin bool
+	// State keeps, in a draft read of a draft-and-publish type, only the
+	// documents in one publication state: StateDraft, StatePublished or
+	// StateModified; "" keeps all. Other reads ignore it. Any other value
+	// is rejected as invalid.
+	State string
 }
+
+// The publication states of a document of a draft-and-publish type, as
+// ReadOptions.State takes them. Publishing copies the draft's updatedAt
+// to the published version, so equal updatedAt values mean an unchanged
+// draft.
+const (
+	// StateDraft is a document never published (or unpublished).
+	StateDraft = "draft"
+	// StatePublished is a published document whose draft is unchanged.
+	StatePublished = "published"
+	// StateModified is a published document whose draft changed since.
+	StateModified = "modified"
+)
 
 // List is one page of documents and its pagination meta.
 type List struct {
@@ -43,6 +61,12 @@ func (s *Service) compile(t *Type, rawQuery string, opts ReadOptions, single boo
 	}
 	if opts.Admin && p.Status == "" {
 		c.Status = query.StatusDraft
+	}
+	switch opts.State {
+	case "", StateDraft, StatePublished, StateModified:
+	default:
+		return nil, nil, InvalidField([]string{"state"}, "state must be one of draft, "+
+			"published or modified")
 	}
 	return p, c, nil
 }
@@ -157,6 +181,36 @@ func (s *Service) scope(ctx context.Context, actor Actor, t *Type, c *query.Comp
 	return sc, nil
 }
 
+// stateScope authorizes a read like scope and restricts a draft read to
+// opts.State.
+func (s *Service) stateScope(ctx context.Context, actor Actor, t *Type, c *query.Compiled,
+	action Action, opts ReadOptions) (*readScope, error) {
+	sc, err := s.scope(ctx, actor, t, c, action, opts.Admin)
+	if err != nil || sc.published || opts.State == "" {
+		return sc, err
+	}
+	sc.base += " AND " + s.publicationTerm(opts.State)
+	return sc, nil
+}
+
+// publicationTerm is the condition keeping the drafts of documents in
+// state (see ReadOptions.State). It looks up the document's published
+// version through the unique (document_id, published_at IS NULL) index.
+func (s *Service) publicationTerm(state string) string {
+	published := "(p.published_at IS NULL) = 0"
+	if s.db.Dialect == Postgres {
+		published = "(p.published_at IS NULL) IS FALSE"
+	}
+	sub := "SELECT 1 FROM entries p WHERE p.document_id = entries.document_id AND " + published
+	switch state {
+	case StateDraft:
+		return "NOT EXISTS (" + sub + ")"
+	case StatePublished:
+		return "EXISTS (" + sub + " AND p.updated_at = entries.updated_at)"
+	}
+	return "EXISTS (" + sub + " AND p.updated_at <> entries.updated_at)"
+}
+
 // page is one rendered page of a list: the whole answer body, with the
 // bounds of each document in it.
 type page struct {
@@ -175,7 +229,7 @@ func (s *Service) findPage(ctx context.Context, actor Actor, t *Type, rawQuery s
 	if err != nil {
 		return nil, err
 	}
-	sc, err := s.scope(ctx, actor, t, c, ActionFind, opts.Admin)
+	sc, err := s.stateScope(ctx, actor, t, c, ActionFind, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +338,7 @@ func (s *Service) findOne(ctx context.Context, actor Actor, t *Type, documentID,
 	if single {
 		action = ActionFind
 	}
-	sc, err := s.scope(ctx, actor, t, c, action, opts.Admin)
+	sc, err := s.stateScope(ctx, actor, t, c, action, opts)
 	if err != nil {
 		return nil, err
 	}

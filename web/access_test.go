@@ -13,6 +13,7 @@ import (
 
 	"github.com/herald-cms/herald/admin"
 	"github.com/herald-cms/herald/web/webtest"
+	"github.com/herald-cms/herald/webhooks/webhookstest"
 )
 
 func forge(t *testing.T, method jwt.SigningMethod, key any, claims jwt.Claims) string {
@@ -37,7 +38,7 @@ func claimsOf(t *testing.T, token string) jwt.RegisteredClaims {
 // that are right in all but one way, and uses each kind where the other
 // belongs.
 func TestTamperedJWTsAreRefused(t *testing.T) {
-	clk := &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := webhookstest.NewClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 	s := webtest.Start(t, webtest.Options{Now: clk.Now, PublicRegistration: true})
 	adminToken := s.RegisterAdmin()
 	s.CreateType(adminToken, articleSchema)
@@ -97,10 +98,10 @@ func TestTamperedJWTsAreRefused(t *testing.T) {
 	}
 
 	// Expiry: the admin session after its TTL, the end user's after 30 days.
-	clk.Add(admin.DefaultSessionTTL)
+	clk.Advance(admin.DefaultSessionTTL)
 	s.Must(401, "GET", "/admin/content-types", nil, adminToken)
 	s.Must(200, "GET", "/api/users/me", nil, userToken)
-	clk.Add(admin.DefaultUserTokenTTL)
+	clk.Advance(admin.DefaultUserTokenTTL)
 	s.Must(401, "GET", "/api/users/me", nil, userToken)
 }
 
@@ -303,7 +304,7 @@ func limited(t *testing.T, r *webtest.Response) int {
 }
 
 func TestSignInAndRegistrationAreRateLimited(t *testing.T) {
-	clk := &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := webhookstest.NewClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 	s := webtest.Start(t, webtest.Options{Now: clk.Now, PublicRegistration: true,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		Limits: admin.Limits{
@@ -331,7 +332,7 @@ func TestSignInAndRegistrationAreRateLimited(t *testing.T) {
 	if wait != 300 {
 		t.Errorf("Retry-After %d, want 300 (15 minutes over 3 attempts)", wait)
 	}
-	clk.Add(time.Duration(wait) * time.Second)
+	clk.Advance(time.Duration(wait) * time.Second)
 	if r := login("198.51.100.4", "correct horse battery"); r.Status != 200 {
 		t.Fatalf("after Retry-After: %d %s", r.Status, r.Body)
 	}

@@ -6,13 +6,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/herald-cms/herald/admin"
 	"github.com/herald-cms/herald/web"
 	"github.com/herald-cms/herald/web/webtest"
+	"github.com/herald-cms/herald/webhooks/webhookstest"
 )
 
 // The principals of the access matrix, in the order of its columns.
@@ -55,24 +55,6 @@ type expectation struct {
 	want want
 	// fresh sends a token no other request uses: logout revokes it.
 	fresh bool
-}
-
-// clock is a clock the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // fixtures builds what the matrix's calls need, as the Super Admin.
@@ -261,7 +243,7 @@ const (
 // principal and checks each status. A route without a row fails the test,
 // so a new route cannot go unguarded unnoticed.
 func TestAccessMatrix(t *testing.T) {
-	clk := &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := webhookstest.NewClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 	generous := admin.RateLimit{Attempts: 10000, Window: time.Minute}
 	s := webtest.Start(t, webtest.Options{Now: clk.Now, NoStart: true, PublicRegistration: true,
 		Limits: admin.Limits{SignInPerAddress: generous, SignInPerAccount: generous,
@@ -327,7 +309,7 @@ func TestAccessMatrix(t *testing.T) {
 	deactivated := f.signIn(deactivatedEmail)
 	s.Must(200, "PUT", fmt.Sprintf("/admin/users/%d", deactivatedID),
 		map[string]any{"isActive": false}, super)
-	clk.Add(2 * time.Second) // past the expiring token's lifespan
+	clk.Advance(2 * time.Second) // past the expiring token's lifespan
 
 	admins := map[int]string{pAuthor: authorEmail, pEditor: editorEmail, pRole: reviewerEmail}
 	tokens := [nPrincipals]string{pUser: userJWT, pReadOnly: readOnly, pCustom: custom,

@@ -14,10 +14,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/herald-cms/herald/admin"
 	"github.com/herald-cms/herald/web/webtest"
 	"github.com/herald-cms/herald/webhooks/signature"
+	"github.com/herald-cms/herald/webhooks/webhookstest"
 )
 
 // part is one file of a multipart upload.
@@ -277,9 +279,9 @@ func TestMediaAccessByPrincipal(t *testing.T) {
 
 func TestMediaEventsAreDeliveredSignedAndDeleteRemovesTheFile(t *testing.T) {
 	s, root, adminToken, full, _ := mediaSetup(t, webtest.Options{})
-	rcv := newReceiver(t)
+	rcv := webhookstest.NewReceiver(t, webhookstest.Status(http.StatusNoContent))
 	r := s.Must(201, "POST", "/admin/webhooks", map[string]any{
-		"name": "media", "url": rcv.server.URL,
+		"name": "media", "url": rcv.URL,
 		"events": []string{"media.create", "media.update", "media.delete"},
 	}, adminToken)
 	secret := dataOf(t, r)["secret"].(string)
@@ -307,19 +309,20 @@ func TestMediaEventsAreDeliveredSignedAndDeleteRemovesTheFile(t *testing.T) {
 	s.Must(404, "GET", f["url"].(string), nil, "")
 	s.Must(404, "GET", fmt.Sprintf("/api/upload/files/%v", id), nil, full)
 
-	got := rcv.wait(t, 3)
+	rcv.WaitCount(t, 3, 10*time.Second)
+	got := rcv.Requests()
 	seen := map[string]map[string]any{}
 	for _, d := range got {
 		v := signature.Verifier{Secrets: []string{secret}}
-		if err := v.Verify(d.header, d.body); err != nil {
+		if err := v.Verify(d.Header, d.Body); err != nil {
 			t.Fatalf("signature: %v", err)
 		}
 		var payload map[string]any
-		if err := json.Unmarshal(d.body, &payload); err != nil {
+		if err := json.Unmarshal(d.Body, &payload); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := payload["createdAt"].(string); !ok || len(payload) != 3 {
-			t.Fatalf("payload shape: %s", d.body)
+			t.Fatalf("payload shape: %s", d.Body)
 		}
 		seen[payload["event"].(string)] = payload["media"].(map[string]any)
 	}

@@ -56,7 +56,7 @@ func New(d Deps) *fiber.App {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	if d.BodyLimit <= 0 {
-		d.BodyLimit = 1 << 20
+		d.BodyLimit = DefaultBodyLimit
 	}
 	limit := d.BodyLimit
 	if d.UploadLimit > limit {

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,59 +12,16 @@ import (
 
 	"github.com/herald-cms/herald/web/webtest"
 	"github.com/herald-cms/herald/webhooks/signature"
+	"github.com/herald-cms/herald/webhooks/webhookstest"
 )
-
-// receiver records every delivery it gets.
-type receiver struct {
-	mu     sync.Mutex
-	got    []delivery
-	server *httptest.Server
-}
-
-type delivery struct {
-	header http.Header
-	body   []byte
-}
-
-func newReceiver(t *testing.T) *receiver {
-	t.Helper()
-	r := &receiver{}
-	r.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.got = append(r.got, delivery{header: req.Header.Clone(), body: body})
-		r.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(r.server.Close)
-	return r
-}
-
-// wait returns the deliveries once n have arrived, failing after a while.
-func (r *receiver) wait(t *testing.T, n int) []delivery {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		r.mu.Lock()
-		if len(r.got) >= n {
-			out := append([]delivery(nil), r.got...)
-			r.mu.Unlock()
-			return out
-		}
-		r.mu.Unlock()
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("received %d deliveries, want %d", len(r.got), n)
-	return nil
-}
 
 func TestContentChangesReachWebhooksSigned(t *testing.T) {
 	s, admin, full, _ := setup(t)
-	rcv := newReceiver(t)
-	other := newReceiver(t)
+	rcv := webhookstest.NewReceiver(t, webhookstest.Status(http.StatusNoContent))
+	other := webhookstest.NewReceiver(t, webhookstest.Status(http.StatusNoContent))
 
 	r := s.Must(201, "POST", "/admin/webhooks", map[string]any{
-		"name": "site rebuild", "url": rcv.server.URL + "/hook",
+		"name": "site rebuild", "url": rcv.URL + "/hook",
 		"headers": map[string]string{"X-Site": "blog"},
 		"events":  []string{"entry.create", "entry.publish"},
 	}, admin)
@@ -76,30 +31,31 @@ func TestContentChangesReachWebhooksSigned(t *testing.T) {
 		t.Fatalf("webhook: %s", r.Body)
 	}
 	// This one only wants another content type: it must get nothing.
-	s.Must(201, "POST", "/admin/webhooks", map[string]any{
-		"name": "other", "url": other.server.URL, "events": []string{"entry.create"},
+	otherHook := dataOf(t, s.Must(201, "POST", "/admin/webhooks", map[string]any{
+		"name": "other", "url": other.URL, "events": []string{"entry.create"},
 		"contentTypes": []string{"api::page.page"},
-	}, admin)
+	}, admin))
 
 	doc := dataOf(t, s.Must(201, "POST", "/api/articles", `{"data":{"title":"Signed"}}`, full))
-	got := rcv.wait(t, 2)
+	rcv.WaitCount(t, 2, 10*time.Second)
+	got := rcv.Requests()
 
 	events := map[string]map[string]any{}
 	for _, d := range got {
 		v := signature.Verifier{Secrets: []string{secret}}
-		if err := v.Verify(d.header, d.body); err != nil {
+		if err := v.Verify(d.Header, d.Body); err != nil {
 			t.Fatalf("signature does not verify: %v", err)
 		}
-		if d.header.Get("X-Site") != "blog" || d.header.Get("Content-Type") != "application/json" ||
-			!strings.HasPrefix(d.header.Get("User-Agent"), "Herald/") {
-			t.Fatalf("request headers: %v", d.header)
+		if d.Header.Get("X-Site") != "blog" || d.Header.Get("Content-Type") != "application/json" ||
+			!strings.HasPrefix(d.Header.Get("User-Agent"), "Herald/") {
+			t.Fatalf("request headers: %v", d.Header)
 		}
 		var payload map[string]any
-		if err := json.Unmarshal(d.body, &payload); err != nil {
+		if err := json.Unmarshal(d.Body, &payload); err != nil {
 			t.Fatal(err)
 		}
-		if payload["event"] != d.header.Get("X-Strapi-Event") {
-			t.Fatalf("X-Strapi-Event %q for %v", d.header.Get("X-Strapi-Event"), payload["event"])
+		if payload["event"] != d.Header.Get("X-Strapi-Event") {
+			t.Fatalf("X-Strapi-Event %q for %v", d.Header.Get("X-Strapi-Event"), payload["event"])
 		}
 		events[payload["event"].(string)] = payload
 	}
@@ -135,8 +91,15 @@ func TestContentChangesReachWebhooksSigned(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if other.wait(t, 0); len(other.got) != 0 {
-		t.Fatalf("webhook for another content type got %d deliveries", len(other.got))
+	// Deliveries are chosen when the change commits, so the other webhook's
+	// log is already final: it must hold nothing.
+	var otherLog struct {
+		Data []map[string]any `json:"data"`
+	}
+	s.Must(200, "GET", fmt.Sprintf("/admin/webhooks/%v/deliveries", otherHook["id"]), nil, admin).
+		JSON(t, &otherLog)
+	if len(otherLog.Data) != 0 || other.Count() != 0 {
+		t.Fatalf("webhook for another content type got deliveries: %v", otherLog.Data)
 	}
 }
 

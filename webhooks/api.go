@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -201,15 +202,15 @@ func (a *API) Deliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	query, err := queryPairs(c)
+	values, err := queryValues(c)
 	if err != nil {
 		return err
 	}
-	f, err := parseDeliveryFilter(query)
+	f, err := parseDeliveryFilter(values)
 	if err != nil {
 		return err
 	}
-	page, err := ParsePage(query)
+	page, err := parsePage(values)
 	if err != nil {
 		return err
 	}
@@ -266,50 +267,44 @@ func pathID(c *fiber.Ctx, notFound func(any) error) (int64, error) {
 	return id, nil
 }
 
-// queryPairs returns the decoded query parameters in order.
-func queryPairs(c *fiber.Ctx) ([][2]string, error) {
+// queryValues returns the decoded query parameters.
+func queryValues(c *fiber.Ctx) (url.Values, error) {
 	values, err := url.ParseQuery(string(c.Request().URI().QueryString()))
 	if err != nil {
 		return nil, content.Invalid("Malformed query string: " + err.Error())
 	}
-	keys := make([]string, 0, len(values))
-	for k := range values {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var pairs [][2]string
-	for _, k := range keys {
-		for _, v := range values[k] {
-			pairs = append(pairs, [2]string{k, v})
-		}
-	}
-	return pairs, nil
+	return values, nil
 }
 
-func parseDeliveryFilter(query [][2]string) (DeliveryFilter, error) {
+func parseDeliveryFilter(values url.Values) (DeliveryFilter, error) {
 	var f DeliveryFilter
-	for _, kv := range query {
-		key, value := kv[0], kv[1]
-		switch {
-		case key == "status":
-			if !slices.Contains([]string{StatusPending, StatusSucceeded, StatusFailed}, value) {
-				return f, content.InvalidField([]string{"status"},
-					"status must be pending, succeeded or failed")
+	// Sorted, so that the first error reported does not depend on map order.
+	for _, key := range slices.Sorted(maps.Keys(values)) {
+		if key == "pagination" || strings.HasPrefix(key, "pagination[") {
+			continue
+		}
+		for _, value := range values[key] {
+			switch key {
+			case "status":
+				if !slices.Contains([]string{StatusPending, StatusSucceeded, StatusFailed},
+					value) {
+					return f, content.InvalidField([]string{"status"},
+						"status must be pending, succeeded or failed")
+				}
+				f.Status = value
+			case "event":
+				f.Event = value
+			case "since":
+				t, err := parseTime("since", value)
+				if err != nil {
+					return f, err
+				}
+				f.Since = t
+			default:
+				return f, content.InvalidField([]string{key}, fmt.Sprintf(
+					"Invalid parameter %s; use %s or pagination", key,
+					strings.Join(deliveryParams, ", ")))
 			}
-			f.Status = value
-		case key == "event":
-			f.Event = value
-		case key == "since":
-			t, err := parseTime("since", value)
-			if err != nil {
-				return f, err
-			}
-			f.Since = t
-		case strings.HasPrefix(key, "pagination["):
-		default:
-			return f, content.InvalidField([]string{key}, fmt.Sprintf(
-				"Invalid parameter %s; use %s or pagination", key,
-				strings.Join(deliveryParams, ", ")))
 		}
 	}
 	return f, nil

@@ -255,14 +255,22 @@ func TestAdminAPIDeliveryLog(t *testing.T) {
 			}
 		}
 
-		bad := []string{
-			"?status=lost", "?since=yesterday", "?color=red",
-			"?pagination[page]=1&pagination[limit]=2", "?pagination[page]=0",
-			"?pagination[pageSize]=x",
+		bad := []struct{ query, code string }{
+			{"?status=lost", "invalid"}, {"?since=yesterday", "invalid"},
+			{"?color=red", "invalid"},
+			{"?pagination[page]=1&pagination[limit]=2", "pagination"},
+			{"?pagination[page]=0", "pagination"}, {"?pagination[pageSize]=x", "pagination"},
+			{"?pagination[page]=1&pagination[page]=2", "pagination"},
+			{"?pagination[color]=red", "invalid"},
 		}
-		for _, q := range bad {
-			if status, body := e.call(app, "GET", base+q, nil); status != 400 {
-				t.Errorf("%s: %d %v, want 400", q, status, body)
+		for _, tt := range bad {
+			status, body := e.call(app, "GET", base+tt.query, nil)
+			if status != 400 {
+				t.Errorf("%s: %d %v, want 400", tt.query, status, body)
+				continue
+			}
+			if code := body["error"].(map[string]any)["name"]; code != tt.code {
+				t.Errorf("%s: error %v, want %s", tt.query, code, tt.code)
 			}
 		}
 

@@ -238,7 +238,8 @@ func (s *Service) Deliveries(ctx context.Context, webhookID int64, f DeliveryFil
 		}
 	}
 	var rows []deliveryRow
-	err := q.Order("id DESC").Offset(page.offset()).Limit(page.limit()).Find(&rows).Error
+	offset, limit := pageWindow(page)
+	err := q.Order("id DESC").Offset(offset).Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("list deliveries of webhook %d: %w", webhookID, err)
 	}

@@ -1,136 +1,54 @@
 package webhooks
 
 import (
-	"strconv"
-	"strings"
+	"errors"
+	"fmt"
+	"net/url"
 
 	"github.com/herald-cms/herald/content"
-)
-
-// The content API's page sizes.
-const (
-	defaultPageSize = 25
-	maxPageSize     = 100
+	"github.com/herald-cms/herald/content/query"
 )
 
 // Page is a request for one page of a list, in either of the content API's
-// two styles: pagination[page] and [pageSize], or pagination[start] and
-// [limit].
-type Page struct {
-	// Offset is true for the start/limit style.
-	Offset   bool
-	Page     int
-	PageSize int
-	Start    int
-	Limit    int
-	// WithCount asks for the total (default true).
-	WithCount bool
+// two styles; the delivery log pages exactly like the content API. A Page
+// built by hand with Style "" is in the page style.
+type Page = query.Pagination
+
+// DefaultPage is the first page of 25, with the total.
+var DefaultPage = Page{
+	Style: "page", Page: 1, PageSize: query.DefaultPageSize, Limit: query.DefaultPageSize,
+	WithCount: true,
 }
 
-// DefaultPage is the first page of 25.
-var DefaultPage = Page{Page: 1, PageSize: defaultPageSize, WithCount: true}
-
-func (p Page) offset() int {
-	if p.Offset {
-		return p.Start
+// pageWindow returns the OFFSET and LIMIT of page, clamped to the content
+// API's bounds so that a Page built by hand cannot ask for everything.
+func pageWindow(page Page) (offset, limit int) {
+	if page.Style == "offset" {
+		return max(page.Start, 0), min(max(page.Limit, 1), query.MaxPageSize)
 	}
-	return (p.Page - 1) * p.PageSize
+	size := min(max(page.PageSize, 1), query.MaxPageSize)
+	return (max(page.Page, 1) - 1) * size, size
 }
 
-func (p Page) limit() int {
-	if p.Offset {
-		return p.Limit
+// parsePage reads the pagination[...] parameters with the content API's
+// parser and turns its errors into *content.Error the way the content API
+// does: EPAGINATION for a bad page, EINVALID naming the parameter otherwise.
+func parsePage(values url.Values) (Page, error) {
+	p, err := query.ParsePagination(values)
+	if err == nil {
+		return p, nil
 	}
-	return p.PageSize
-}
-
-// Meta returns the response's meta.pagination for a page with total
-// matches: page, pageSize, pageCount and total, or start, limit and total.
-// Without WithCount, total and pageCount are left out.
-func (p Page) Meta(total int64) map[string]any {
-	m := map[string]any{}
-	if p.Offset {
-		m["start"], m["limit"] = p.Start, p.Limit
-	} else {
-		m["page"], m["pageSize"] = p.Page, p.PageSize
-		if p.WithCount {
-			m["pageCount"] = (total + int64(p.PageSize) - 1) / int64(p.PageSize)
-		}
+	var qe *query.Error
+	if !errors.As(err, &qe) {
+		return p, fmt.Errorf("parse pagination: %w", err)
 	}
-	if p.WithCount {
-		m["total"] = total
+	if qe.Kind != query.KindPagination {
+		return p, content.InvalidField(qe.Path, qe.Message)
 	}
-	return m
-}
-
-// ParsePage reads the pagination[...] parameters from a query, given as
-// key and value pairs. It ignores other keys. Page sizes default to 25 and
-// are clamped to 100; a limit of -1 means 100. Mixing the two styles, or a
-// value that is not a number in range, is an EPAGINATION error naming the
-// parameter.
-//
-// TODO: move to the content package's query parser once it exists, so
-// every list speaks exactly the same pagination.
-func ParsePage(query [][2]string) (Page, error) {
-	p := DefaultPage
-	var byPage, byOffset bool
-	for _, kv := range query {
-		key, value := kv[0], kv[1]
-		name, ok := strings.CutPrefix(key, "pagination[")
-		if !ok {
-			continue
-		}
-		name = strings.TrimSuffix(name, "]")
-		var err error
-		switch name {
-		case "page":
-			byPage = true
-			p.Page, err = pageInt(key, value, 1)
-		case "pageSize":
-			byPage = true
-			p.PageSize, err = pageInt(key, value, 1)
-			p.PageSize = min(p.PageSize, maxPageSize)
-		case "start":
-			byOffset = true
-			p.Start, err = pageInt(key, value, 0)
-		case "limit":
-			byOffset = true
-			if value == "-1" {
-				p.Limit = maxPageSize
-				continue
-			}
-			p.Limit, err = pageInt(key, value, 1)
-			p.Limit = min(p.Limit, maxPageSize)
-		case "withCount":
-			p.WithCount, err = strconv.ParseBool(value)
-			if err != nil {
-				err = content.Errorf(content.EPAGINATION, "%s must be true or false", key)
-			}
-		default:
-			return p, content.Errorf(content.EPAGINATION, "Unknown pagination parameter %s", key)
-		}
-		if err != nil {
-			return p, err
-		}
+	e := &content.Error{Code: content.EPAGINATION, Message: qe.Message}
+	if len(qe.Path) > 0 {
+		e.Details = content.ValidationDetails{Errors: []content.FieldError{{
+			Path: qe.Path, Message: qe.Message, Name: "ValidationError"}}}
 	}
-	if byPage && byOffset {
-		return p, content.Errorf(content.EPAGINATION,
-			"Use either page and pageSize or start and limit, not both")
-	}
-	if byOffset {
-		p.Offset = true
-		if p.Limit == 0 {
-			p.Limit = defaultPageSize
-		}
-	}
-	return p, nil
-}
-
-func pageInt(key, value string, least int) (int, error) {
-	n, err := strconv.Atoi(value)
-	if err != nil || n < least {
-		return 0, content.Errorf(content.EPAGINATION,
-			"%s must be a whole number of at least %d", key, least)
-	}
-	return n, nil
+	return p, e
 }

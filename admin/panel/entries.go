@@ -68,7 +68,7 @@ func (p *Panel) Entries(c *fiber.Ctx) error {
 		sort:   sortParam(c.Query("sort"), cols),
 		page:   queryInt(c, "page", 1),
 	}
-	if !t.DraftAndPublish() || !validState(lq.status) {
+	if !t.DraftAndPublish() {
 		lq.status = ""
 	}
 
@@ -91,20 +91,18 @@ type listedEntry struct {
 	state string
 }
 
-// listEntries finds the page of entries lq asks for. Without a state
-// filter the content service pages the list and one more query reads the
-// page's published versions; with one, the list is scanned and filtered
-// here (see scanEntries).
+// listEntries finds the page of entries lq asks for. The content service
+// pages the list, filtered by publication state when lq has one (an
+// unknown state is EINVALID); without one, one more query reads the
+// page's published versions to tell each entry's state.
 func (p *Panel) listEntries(c *fiber.Ctx, t *content.Type,
 	lq listQuery) ([]listedEntry, int64, error) {
 	ctx, a := c.UserContext(), actor(c)
-	if lq.status != "" {
-		return p.scanEntries(c, t, lq)
-	}
 	q := baseQuery(lq)
 	q.Set("pagination[page]", strconv.Itoa(lq.page))
 	q.Set("pagination[pageSize]", strconv.Itoa(listPageSize))
-	list, err := p.content.Find(ctx, a, t, q.Encode(), content.ReadOptions{Admin: true})
+	list, err := p.content.Find(ctx, a, t, q.Encode(),
+		content.ReadOptions{Admin: true, State: lq.status})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -116,6 +114,12 @@ func (p *Panel) listEntries(c *fiber.Ctx, t *content.Type,
 
 	out := make([]listedEntry, len(docs))
 	var versions map[string]version
+	if lq.status != "" {
+		for i, d := range docs {
+			out[i] = listedEntry{doc: d, state: lq.status}
+		}
+		return out, total, nil
+	}
 	if t.DraftAndPublish() && len(docs) > 0 {
 		ids := make([]string, len(docs))
 		for i, d := range docs {

@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/herald-cms/herald/content"
 )
 
 // Config holds the settings of `herald serve`. LoadConfig fills it from
@@ -381,7 +383,7 @@ func parseAddr(s string) (string, error) {
 }
 
 func parseDatabaseURL(s string) (string, error) {
-	if isPostgresURL(s) {
+	if content.IsPostgresURL(s) {
 		if _, err := url.Parse(s); err != nil {
 			// url.Parse's error repeats the URL, password included.
 			return "", errors.New("want a valid URL such as " +
@@ -395,26 +397,11 @@ func parseDatabaseURL(s string) (string, error) {
 		return "", fmt.Errorf("want a postgres:// or postgresql:// URL, or a SQLite "+
 			"path such as ./data/herald.db or sqlite://herald.db, got scheme %q", scheme)
 	}
-	if s != "" && sqlitePath(s) == "" {
+	if s != "" && content.SQLitePath(s, "") == "" {
 		return "", fmt.Errorf("want a SQLite path such as ./data/herald.db or "+
 			"sqlite://herald.db, got %q with no path", s)
 	}
 	return s, nil
-}
-
-// isPostgresURL reports whether a database setting names PostgreSQL. It
-// agrees with content.IsPostgresURL, which opens the database.
-func isPostgresURL(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
-}
-
-// sqlitePath is the file path in a SQLite database setting, without its
-// sqlite:// or file: prefix and query, as content.SQLitePath reads it.
-func sqlitePath(s string) string {
-	p := strings.TrimPrefix(s, "sqlite://")
-	p = strings.TrimPrefix(p, "file:")
-	p, _, _ = strings.Cut(p, "?")
-	return p
 }
 
 func parseSecret(s string) (string, error) {
@@ -667,7 +654,7 @@ func (c *Config) EnsureSecrets() error {
 		if _, err := parseSecret(*s.value); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
 		}
-		if *s.value == "" && isPostgresURL(c.DatabaseURL) {
+		if *s.value == "" && content.IsPostgresURL(c.DatabaseURL) {
 			errs = append(errs, fmt.Errorf("%s (--%s): required when "+
 				"HERALD_DATABASE_URL is a PostgreSQL URL, because every Herald instance "+
 				"sharing the database must use the same value "+
@@ -867,7 +854,7 @@ func redact(secret string) string {
 // redactURL hides the password of a PostgreSQL URL, whether in the user
 // information or in a password query parameter.
 func redactURL(s string) string {
-	if !isPostgresURL(s) {
+	if !content.IsPostgresURL(s) {
 		return s
 	}
 	u, err := url.Parse(s)

@@ -149,17 +149,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, logOu
 		"data_dir", cfg.DataDir, "version", version,
 		"startup_ms", time.Since(started).Milliseconds())
 
+	var listenErr error
 	select {
 	case err := <-errc:
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		return errors.Join(fmt.Errorf("listen on %s: %w", cfg.Addr, err), h.Shutdown(shutdownCtx))
+		listenErr = fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	case <-ctx.Done():
+		log.Info("shutting down")
 	}
-	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return h.Shutdown(shutdownCtx)
+	return errors.Join(listenErr, h.Shutdown(shutdownCtx))
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {

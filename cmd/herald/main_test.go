@@ -13,10 +13,6 @@ import (
 	"time"
 )
 
-func envMap(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -30,17 +26,17 @@ func freeAddr(t *testing.T) string {
 func TestServeRefusesBadSettingsNamingThem(t *testing.T) {
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"serve"},
-		envMap(map[string]string{"HERALD_BODY_LIMIT": "lots", "HERALD_DATA_DIR": t.TempDir()}),
+		envOf(map[string]string{"HERALD_BODY_LIMIT": "lots", "HERALD_DATA_DIR": t.TempDir()}),
 		&out, &out)
 	if err == nil || !strings.Contains(err.Error(), "HERALD_BODY_LIMIT") {
 		t.Fatalf("bad body limit: %v", err)
 	}
 	err = run(context.Background(), []string{"serve", "--log-level", "loud"},
-		envMap(map[string]string{"HERALD_DATA_DIR": t.TempDir()}), &out, &out)
+		envOf(map[string]string{"HERALD_DATA_DIR": t.TempDir()}), &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "log-level") {
 		t.Fatalf("bad log level: %v", err)
 	}
-	if err := run(context.Background(), []string{"frobnicate"}, envMap(nil), &out, &out); err == nil {
+	if err := run(context.Background(), []string{"frobnicate"}, envOf(nil), &out, &out); err == nil {
 		t.Fatal("unknown command accepted")
 	}
 }
@@ -53,7 +49,7 @@ func TestServeStartsMigratesAndStopsGracefully(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", addr, "--data-dir", dir},
-			envMap(nil), io.Discard, io.Discard)
+			envOf(nil), io.Discard, io.Discard)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -89,7 +85,7 @@ func TestServeStartsMigratesAndStopsGracefully(t *testing.T) {
 func TestAdminCreateFromTheShell(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	env := envMap(map[string]string{"HERALD_DATA_DIR": dir})
+	env := envOf(map[string]string{"HERALD_DATA_DIR": dir})
 	err := run(context.Background(), []string{"admin", "create", "--email", "root@example.com",
 		"--password", "a strong password"}, env, &out, &out)
 	if err != nil {

@@ -95,13 +95,13 @@ func TestExportFromSQLiteImportIntoPostgresAnswersTheSame(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "herald.jsonl")
 	var out bytes.Buffer
 	err := run(ctx, []string{"export", "--database-url", lite.URL, "--output", file},
-		envMap(nil), &out, &out)
+		envOf(nil), &out, &out)
 	if err != nil {
 		t.Fatalf("export: %v\n%s", err, out.String())
 	}
 	out.Reset()
 	err = run(ctx, []string{"import", "--database-url", pgURL, "--input", file},
-		envMap(nil), &out, &out)
+		envOf(nil), &out, &out)
 	if err != nil {
 		t.Fatalf("import: %v\n%s", err, out.String())
 	}
@@ -140,7 +140,7 @@ func TestExportFromSQLiteImportIntoPostgresAnswersTheSame(t *testing.T) {
 
 	// A second import into the same database is refused.
 	err = run(ctx, []string{"import", "--database-url", pgURL, "--input", file},
-		envMap(nil), io.Discard, io.Discard)
+		envOf(nil), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "empty database") {
 		t.Errorf("import into a used database: %v", err)
 	}
@@ -262,7 +262,7 @@ func TestExportFileIsPrivate(t *testing.T) {
 	lite := contenttest.OpenSQLite(t)
 	file := filepath.Join(t.TempDir(), "x.jsonl")
 	err := run(context.Background(), []string{"export", "--database-url", lite.URL,
-		"--output", file, "--deliveries", "none"}, envMap(nil), io.Discard, io.Discard)
+		"--output", file, "--deliveries", "none"}, envOf(nil), io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestExportFileIsPrivate(t *testing.T) {
 	}
 	// An existing file is never overwritten.
 	err = run(context.Background(), []string{"export", "--database-url", lite.URL,
-		"--output", file}, envMap(nil), io.Discard, io.Discard)
+		"--output", file}, envOf(nil), io.Discard, io.Discard)
 	if err == nil {
 		t.Error("export overwrote an existing file")
 	}
