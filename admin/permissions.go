@@ -67,8 +67,14 @@ func (p Permission) subject() string {
 var uidPattern = regexp.MustCompile(`^api::[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$`)
 
 // checkUID refuses a content type uid that is malformed or, when the
-// service knows its content types, names none of them.
+// service knows its content types, names none of them. The media
+// library's pseudo type (content.MediaUID) is accepted, so that roles and
+// tokens may be granted the upload API.
 func (s *Service) checkUID(uid string) string {
+	if uid == content.MediaUID {
+		// The media library's files, governed like a content type.
+		return ""
+	}
 	if !uidPattern.MatchString(uid) {
 		return fmt.Sprintf("%q is not a content type uid such as api::article.article", uid)
 	}
@@ -246,7 +252,8 @@ func splitAPIPermission(p string) (uid, action string, ok bool) {
 		return "", "", false
 	}
 	uid, action = p[:dot], p[dot+1:]
-	if _, known := apiActions[action]; !known || !uidPattern.MatchString(uid) {
+	if _, known := apiActions[action]; !known ||
+		(!uidPattern.MatchString(uid) && uid != content.MediaUID) {
 		return "", "", false
 	}
 	return uid, action, true

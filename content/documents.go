@@ -28,11 +28,16 @@ type WriteOptions struct {
 
 // change collects what one write transaction does, for its events.
 type change struct {
+	s      *Service
+	ctx    context.Context
+	tx     *gorm.DB
 	events []Event
 }
 
+// add records an event carrying r as the API shows it, with its relations
+// and media populated one level deep, as they are in the transaction.
 func (ch *change) add(t *Type, name string, r *entryRow) error {
-	doc, err := render(t, r, renderOptions{})
+	doc, err := ch.s.renderRow(ch.ctx, ch.tx, t, r, false)
 	if err != nil {
 		return err
 	}
@@ -50,8 +55,9 @@ func (ch *change) add(t *Type, name string, r *entryRow) error {
 // write runs fn in a transaction, records the events it collected inside
 // that transaction, and wakes the event recorder after commit.
 func (s *Service) write(ctx context.Context, op string, fn func(tx *gorm.DB, ch *change) error) error {
-	ch := &change{}
+	ch := &change{s: s, ctx: ctx}
 	err := s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		ch.tx = tx
 		if err := fn(tx, ch); err != nil {
 			return err
 		}
@@ -382,6 +388,10 @@ func (s *Service) Create(ctx context.Context, actor Actor, t *Type, input map[st
 		if err != nil {
 			return err
 		}
+		links, err := s.parseLinks(tx, t, input)
+		if err != nil {
+			return err
+		}
 		now := s.nowMillis()
 		row := &entryRow{DocumentID: docID, ContentType: t.UID, CreatedAt: now, UpdatedAt: now,
 			CreatedBy: actorRef(actor), UpdatedBy: actorRef(actor)}
@@ -395,6 +405,9 @@ func (s *Service) Create(ctx context.Context, actor Actor, t *Type, input map[st
 			return err
 		}
 		if err := tx.Create(row).Error; err != nil {
+			return err
+		}
+		if err := s.saveLinks(tx, t, row, links, publish); err != nil {
 			return err
 		}
 		out = row
@@ -429,6 +442,9 @@ func (s *Service) publishNew(tx *gorm.DB, t *Type, draft *entryRow, data map[str
 	if err := tx.Create(pub).Error; err != nil {
 		return nil, err
 	}
+	if err := s.copyLinks(tx, t, draft, pub); err != nil {
+		return nil, err
+	}
 	return pub, ch.add(t, EventPublish, pub)
 }
 
@@ -444,6 +460,11 @@ func (s *Service) publishRow(tx *gorm.DB, t *Type, draft *entryRow, ch *change) 
 	}
 	if err := s.checkUnique(tx, t, draft.DocumentID, data, true, nil); err != nil {
 		return nil, err
+	}
+	if t.hasLinks() {
+		if err := s.checkRequiredLinks(tx, t, draft); err != nil {
+			return nil, err
+		}
 	}
 	now := s.nowMillis()
 	pub, err := s.loadRow(tx, t, draft.DocumentID, true)
@@ -465,6 +486,9 @@ func (s *Service) publishRow(tx *gorm.DB, t *Type, draft *entryRow, ch *change) 
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := s.copyLinks(tx, t, draft, pub); err != nil {
+		return nil, err
 	}
 	return pub, ch.add(t, EventPublish, pub)
 }
@@ -501,6 +525,10 @@ func (s *Service) Update(ctx context.Context, actor Actor, t *Type, documentID s
 		if err != nil {
 			return err
 		}
+		links, err := s.parseLinks(tx, t, input)
+		if err != nil {
+			return err
+		}
 		err = s.checkUnique(tx, t, documentID, data, row.PublishedAt != nil, filled)
 		if err != nil {
 			return err
@@ -513,6 +541,9 @@ func (s *Service) Update(ctx context.Context, actor Actor, t *Type, documentID s
 			"data": row.Data, "updated_at": row.UpdatedAt, "updated_by": row.UpdatedBy,
 		}).Error
 		if err != nil {
+			return err
+		}
+		if err := s.saveLinks(tx, t, row, links, publish); err != nil {
 			return err
 		}
 		out = row
@@ -562,10 +593,12 @@ func (s *Service) Unpublish(ctx context.Context, actor Actor, t *Type, documentI
 		if err != nil {
 			return nil, err
 		}
-		if err := tx.Delete(&entryRow{}, pub.ID).Error; err != nil {
+		// The event shows the published version with its links, which
+		// go with the row.
+		if err := ch.add(t, EventUnpublish, pub); err != nil {
 			return nil, err
 		}
-		return draft, ch.add(t, EventUnpublish, pub)
+		return draft, tx.Delete(&entryRow{}, pub.ID).Error
 	})
 }
 
@@ -588,6 +621,9 @@ func (s *Service) DiscardDraft(ctx context.Context, actor Actor, t *Type, docume
 			"data": draft.Data, "updated_at": draft.UpdatedAt, "updated_by": pub.UpdatedBy,
 		}).Error
 		if err != nil {
+			return nil, err
+		}
+		if err := s.copyLinks(tx, t, pub, draft); err != nil {
 			return nil, err
 		}
 		return draft, ch.add(t, EventDraftDiscard, draft)
@@ -645,11 +681,15 @@ func (s *Service) Delete(ctx context.Context, actor Actor, t *Type, documentID s
 		if err := checkOwner(g, actor, &rows[0]); err != nil {
 			return err
 		}
+		// The event shows the document with its links, which go with it.
+		if err := ch.add(t, EventDelete, &rows[0]); err != nil {
+			return err
+		}
 		err := tx.Where(s.docTerm(), documentID, t.UID).
 			Delete(&entryRow{}).Error
 		if err != nil {
 			return err
 		}
-		return ch.add(t, EventDelete, &rows[0])
+		return dropLinksTo(tx, documentID)
 	})
 }

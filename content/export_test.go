@@ -8,3 +8,12 @@ func ListenerPID(b Bus) uint32 {
 	}
 	return 0
 }
+
+// SetQueryHook makes fn see each query of populated reads (nil stops it).
+func SetQueryHook(s *Service, fn func(string)) {
+	if fn == nil {
+		s.queryHook.Store(nil)
+		return
+	}
+	s.queryHook.Store(&fn)
+}

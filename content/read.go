@@ -55,6 +55,7 @@ func (s *Service) compile(t *Type, rawQuery string, opts ReadOptions, single boo
 		Dialect:      query.Dialect(s.db.Dialect),
 		AllowPrivate: opts.Admin,
 		Single:       single,
+		Schemas:      s.schemaOf,
 	})
 	if err != nil {
 		return nil, nil, queryError(err)
@@ -247,7 +248,7 @@ func (s *Service) findPage(ctx context.Context, actor Actor, t *Type, rawQuery s
 	if c.Limit > 0 && (!c.Pagination.WithCount || int64(c.Offset) < total) {
 		q, args := sc.listSQL(c, s.walkSortIndex(ctx, t, p, c, sc, total))
 		ro := renderOptions{private: opts.Admin, fields: c.Fields}
-		buf, pg.docs, err = s.renderRows(ctx, t, ro, buf, ',', q, args)
+		buf, pg.docs, err = s.renderRead(ctx, t, ro, buf, ',', q, args, c, sc.published)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", t.UID, err)
 		}
@@ -346,7 +347,7 @@ func (s *Service) findOne(ctx context.Context, actor Actor, t *Type, documentID,
 	buf := make([]byte, 0, 2048)
 	buf = append(buf, `{"data":`...)
 	ro := renderOptions{private: opts.Admin, fields: c.Fields}
-	buf, docs, err := s.renderRows(ctx, t, ro, buf, 0, q, args)
+	buf, docs, err := s.renderRead(ctx, t, ro, buf, 0, q, args, c, sc.published)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", t.UID, err)
 	}

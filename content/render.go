@@ -40,6 +40,9 @@ type renderOptions struct {
 	// fields limits the output to these names (plus id and documentId);
 	// nil shows everything.
 	fields []string
+	// links holds the rendered values of the populated relation and media
+	// attributes; the others are left out, as Strapi leaves them.
+	links map[string][]byte
 }
 
 func (o renderOptions) wants(name string) bool {
@@ -103,6 +106,15 @@ func appendDoc(buf []byte, t *Type, r *docRow, opts renderOptions) ([]byte, erro
 	buf = append(buf, `,"documentId":`...)
 	buf = appendJSONString(buf, r.documentID)
 	for _, a := range t.Schema.Attributes {
+		if a.IsLink() {
+			if v, ok := opts.links[a.Name]; ok && (!a.Private || opts.private) {
+				buf = append(buf, ',')
+				buf = appendJSONString(buf, a.Name)
+				buf = append(buf, ':')
+				buf = append(buf, v...)
+			}
+			continue
+		}
 		if (a.Private && !opts.private) || !opts.wants(a.Name) {
 			continue
 		}

@@ -29,6 +29,8 @@ type Service struct {
 	typeCache typeCache
 	// readState holds the read path's statements and caches (sqlread.go).
 	readState readState
+	// queryHook, when set (by tests), sees each query of a populated read.
+	queryHook atomic.Pointer[func(string)]
 }
 
 // NewService loads the content types from db and returns a ready Service.

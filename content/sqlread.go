@@ -30,7 +30,13 @@ func (s *Service) reads() *readState {
 		rs.stmts = &stmtCache{db: pool, stmts: map[string]*sql.Stmt{}}
 		rs.cache = newResponseCache(DefaultCacheBytes)
 		if s.db.Bus != nil {
-			s.db.Bus.Subscribe(TopicEntries, rs.cache.invalidate)
+			s.db.Bus.Subscribe(TopicEntries, func(uid string) {
+				// Populated answers of other types may show uid's
+				// documents (or, for MediaUID, files): they go too.
+				for _, dep := range s.dependents(uid) {
+					rs.cache.invalidate(dep)
+				}
+			})
 			s.db.Bus.Subscribe(TopicContentTypes, func(string) { rs.cache.purge() })
 		}
 	})

@@ -160,6 +160,10 @@ func (s *Service) CreateType(ctx context.Context, sc *schema.Schema) (*Type, err
 	if err := s.checkNames(t, ""); err != nil {
 		return nil, err
 	}
+	others, err := s.linkTypes(t, nil)
+	if err != nil {
+		return nil, err
+	}
 	now := s.nowMillis()
 	t.CreatedAt, t.UpdatedAt = now, now
 	body, err := json.Marshal(sc)
@@ -172,6 +176,9 @@ func (s *Service) CreateType(ctx context.Context, sc *schema.Schema) (*Type, err
 			if isUniqueViolation(err) {
 				return Errorf(ECONFLICT, "Content type %s already exists", t.UID)
 			}
+			return err
+		}
+		if err := saveSchemas(tx, others); err != nil {
 			return err
 		}
 		return s.syncIndexes(ctx, tx, nil, t)
@@ -204,6 +211,10 @@ func (s *Service) UpdateType(ctx context.Context, uid string, sc *schema.Schema)
 	if err := s.checkNames(t, uid); err != nil {
 		return nil, err
 	}
+	others, err := s.linkTypes(t, old)
+	if err != nil {
+		return nil, err
+	}
 	body, err := json.Marshal(sc)
 	if err != nil {
 		return nil, fmt.Errorf("encode schema: %w", err)
@@ -213,6 +224,9 @@ func (s *Service) UpdateType(ctx context.Context, uid string, sc *schema.Schema)
 			Updates(map[string]any{"schema": string(body), "updated_at": t.UpdatedAt})
 		if res.Error != nil {
 			return res.Error
+		}
+		if err := saveSchemas(tx, others); err != nil {
+			return err
 		}
 		if old.DraftAndPublish() != t.DraftAndPublish() {
 			if err := s.convertDraftAndPublish(ctx, tx, t); err != nil {
@@ -233,6 +247,9 @@ func (s *Service) UpdateType(ctx context.Context, uid string, sc *schema.Schema)
 func (s *Service) DeleteType(ctx context.Context, uid string, deleteEntries bool) (*Type, error) {
 	t, err := s.TypeByUID(uid)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkNotTargeted(uid); err != nil {
 		return nil, err
 	}
 	err = s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -257,6 +274,23 @@ func (s *Service) DeleteType(ctx context.Context, uid string, deleteEntries bool
 		return nil, wrapOp("delete content type "+uid, err)
 	}
 	return t, s.typesChanged(ctx, uid)
+}
+
+// saveSchemas stores the schemas of types changed along with another
+// (see linkTypes).
+func saveSchemas(tx *gorm.DB, types []*Type) error {
+	for _, o := range types {
+		body, err := json.Marshal(o.Schema)
+		if err != nil {
+			return fmt.Errorf("encode schema: %w", err)
+		}
+		err = tx.Model(&typeRow{}).Where("uid = ?", o.UID).
+			Updates(map[string]any{"schema": string(body), "updated_at": o.UpdatedAt}).Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // prepareSchema fills a schema's defaults and validates it.
@@ -317,10 +351,14 @@ func (s *Service) checkNames(t *Type, except string) error {
 func (s *Service) convertDraftAndPublish(ctx context.Context, tx *gorm.DB, t *Type) error {
 	now := s.now().UTC()
 	if t.DraftAndPublish() {
-		return tx.Exec(`INSERT INTO entries (document_id, content_type, published_at, data,
+		err := tx.Exec(`INSERT INTO entries (document_id, content_type, published_at, data,
 			created_at, updated_at, created_by, updated_by)
 			SELECT document_id, content_type, NULL, data, created_at, updated_at, created_by, updated_by
 			FROM entries e WHERE content_type = ? AND published_at IS NOT NULL`, t.UID).Error
+		if err != nil {
+			return err
+		}
+		return copyLinksToDrafts(tx, t.UID)
 	}
 	err := tx.Exec(`DELETE FROM entries WHERE content_type = ? AND published_at IS NULL
 		AND document_id IN (SELECT document_id FROM entries

@@ -336,3 +336,27 @@ func TestMediaEventsAreDeliveredSignedAndDeleteRemovesTheFile(t *testing.T) {
 		t.Fatalf("media in events: %v", seen)
 	}
 }
+
+// TestMultiFileUploadIsAllOrNothing sends a good file with a refused one:
+// neither is stored, recorded or announced.
+func TestMultiFileUploadIsAllOrNothing(t *testing.T) {
+	s, root, _, full, _ := mediaSetup(t, webtest.Options{})
+	r := upload(t, s, "/api/upload", full, []part{
+		{"ok.png", "", pngImage(t, 2, 2)},
+		{"page.html", "", []byte("<!doctype html><html><script>alert(1)</script></html>")},
+	})
+	if r.Status != 400 {
+		t.Fatalf("upload with a refused file: %d %s", r.Status, r.Body)
+	}
+	if n := countFiles(t, root); n != 0 {
+		t.Fatalf("%d files left stored", n)
+	}
+	if files := filesOf(t, s.Must(200, "GET", "/api/upload/files", nil, full)); len(files) != 0 {
+		t.Fatalf("files recorded: %v", files)
+	}
+	r = upload(t, s, "/api/upload", full, []part{
+		{"a.png", "", pngImage(t, 2, 2)}, {"b.png", "", pngImage(t, 3, 3)}})
+	if r.Status != 201 || len(filesOf(t, r)) != 2 || countFiles(t, root) != 2 {
+		t.Fatalf("two good files: %d %s", r.Status, r.Body)
+	}
+}

@@ -257,8 +257,8 @@ func TestPanelImportsAStrapiSchema(t *testing.T) {
 	b.get("/admin/content-type-builder/import").must(t, 200, "")
 	bad := b.postMultipart("/admin/content-type-builder/import", url.Values{}, "file", "schema.json",
 		`{"kind": "collectionType", "info": {"singularName": "photo", "pluralName": "photos"},
-		"attributes": {"cover": {"type": "media"}}}`).must(t, 422, "")
-	if !bad.has("type media is not supported") {
+		"attributes": {"cover": {"type": "dynamiczone"}}}`).must(t, 422, "")
+	if !bad.has("type dynamiczone is not supported") {
 		t.Errorf("an unsupported type is not named: %s", panelExcerpt(bad.body))
 	}
 	b.postMultipart("/admin/content-type-builder/import", url.Values{}, "file", "schema.json", strapi).

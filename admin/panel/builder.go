@@ -57,6 +57,9 @@ func (p *Panel) renderType(c *fiber.Ctx, status int, f views.TypeForm) error {
 		title = f.DisplayName
 	}
 	f.Page = p.frame(c, title, "builder")
+	for _, t := range p.content.Types() {
+		f.Targets = append(f.Targets, typeRef(t))
+	}
 	if f.Errors == nil {
 		f.Errors = views.Errors{}
 	}
@@ -249,7 +252,9 @@ func typeForm(t *content.Type) views.TypeForm {
 		row := views.AttributeRow{
 			Name: a.Name, Type: a.Type, Required: a.Required, Unique: a.Unique,
 			Private: a.Private, Regex: a.Regex, TargetField: a.TargetField,
-			Enum: strings.Join(a.Enum, "\n"),
+			Enum: strings.Join(a.Enum, "\n"), Relation: a.Relation, Target: a.Target,
+			InversedBy: a.InversedBy, MappedBy: a.MappedBy, Multiple: a.Multiple,
+			AllowedTypes: a.AllowedTypes,
 		}
 		if a.MinLength != nil {
 			row.MinLength = strconv.Itoa(*a.MinLength)
@@ -294,8 +299,9 @@ func parseTypeForm(form url.Values) views.TypeForm {
 	}
 	n, _ := strconv.Atoi(form.Get("attr-count"))
 	for i := 0; i < min(n, maxAttributeRows); i++ {
+		prefix := "a" + strconv.Itoa(i) + "."
 		get := func(field string) string {
-			return strings.TrimSpace(form.Get("a" + strconv.Itoa(i) + "." + field))
+			return strings.TrimSpace(form.Get(prefix + field))
 		}
 		f.Attributes = append(f.Attributes, views.AttributeRow{
 			Name: get("name"), Type: get("type"),
@@ -304,6 +310,9 @@ func parseTypeForm(form url.Values) views.TypeForm {
 			MinLength: get("minLength"), MaxLength: get("maxLength"),
 			Min: get("min"), Max: get("max"), Regex: get("regex"),
 			Enum: get("enum"), TargetField: get("targetField"),
+			Relation: get("relation"), Target: get("target"),
+			InversedBy: get("inversedBy"), MappedBy: get("mappedBy"),
+			Multiple: get("multiple") == "true", AllowedTypes: form[prefix+"allowedTypes"],
 		})
 	}
 	return f
@@ -336,8 +345,24 @@ func schemaOf(f views.TypeForm) (*schema.Schema, views.Errors) {
 			a.Min = numberOption(row.Min, key+"min", errs)
 			a.Max = numberOption(row.Max, key+"max", errs)
 		}
-		if row.Type != schema.TypeJSON && row.Type != schema.TypeBoolean {
+		link := row.Type == schema.TypeRelation || row.Type == schema.TypeMedia
+		if row.Type != schema.TypeJSON && row.Type != schema.TypeBoolean && !link {
 			a.Unique = row.Unique
+		}
+		switch row.Type {
+		case schema.TypeRelation:
+			a.Relation, a.Target = row.Relation, row.Target
+			if a.Target == "self" {
+				a.Target = "api::" + f.SingularName + "." + f.SingularName
+			}
+			a.InversedBy, a.MappedBy = row.InversedBy, row.MappedBy
+		case schema.TypeMedia:
+			a.Multiple = row.Multiple
+			for _, k := range row.AllowedTypes {
+				if k = strings.TrimSpace(k); k != "" {
+					a.AllowedTypes = append(a.AllowedTypes, k)
+				}
+			}
 		}
 		if row.Type == schema.TypeEnumeration {
 			for _, v := range strings.Split(row.Enum, "\n") {
@@ -349,7 +374,9 @@ func schemaOf(f views.TypeForm) (*schema.Schema, views.Errors) {
 		if row.Type == schema.TypeUID {
 			a.TargetField = row.TargetField
 		}
-		a.Default = defaultOption(row, key+"default", errs)
+		if !link {
+			a.Default = defaultOption(row, key+"default", errs)
+		}
 		sc.Attributes = append(sc.Attributes, a)
 	}
 	return sc, errs

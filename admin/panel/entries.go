@@ -52,11 +52,15 @@ type listQuery struct {
 
 // Entries answers GET /admin/content-manager/:uid?q=&status=&sort=&page=:
 // a page of a collection type's entries with their publication state, or
-// a single type's form.
+// a single type's form. With picker=1 it answers the search of a relation
+// picker instead, as JSON (see pickEntries).
 func (p *Panel) Entries(c *fiber.Ctx) error {
 	t, err := p.managerType(c)
 	if err != nil {
 		return err
+	}
+	if c.Query("picker") != "" {
+		return p.pickEntries(c, t)
 	}
 	if t.IsSingle() {
 		return p.singleForm(c, t)

@@ -39,6 +39,13 @@ func (p *Panel) NewEntry(c *fiber.Ctx) error {
 	return p.renderEntry(c, fiber.StatusOK, t, entryState{}, defaultValues(t), nil, "")
 }
 
+// entryValues are what the fields of an entry form show: each attribute's
+// text and, for relation and media attributes, the chosen targets.
+type entryValues struct {
+	text  map[string]string
+	picks map[string][]views.Pick
+}
+
 // singleForm shows a single type's document, or an empty form before its
 // first save.
 func (p *Panel) singleForm(c *fiber.Ctx, t *content.Type) error {
@@ -67,12 +74,13 @@ func (p *Panel) showEntry(c *fiber.Ctx, t *content.Type, documentID string) erro
 	if err != nil {
 		return err
 	}
-	return p.renderEntry(c, fiber.StatusOK, t, st, formValuesOf(t, st.doc), nil, "")
+	return p.renderEntry(c, fiber.StatusOK, t, st, p.storedValues(t, st.doc), nil, "")
 }
 
-// loadEntry reads a document's draft and its publication state.
+// loadEntry reads a document's draft, with its relations and media, and
+// its publication state.
 func (p *Panel) loadEntry(c *fiber.Ctx, t *content.Type, documentID string) (entryState, error) {
-	raw, err := p.content.FindOne(c.UserContext(), actor(c), t, documentID, "",
+	raw, err := p.content.FindOne(c.UserContext(), actor(c), t, documentID, "populate=*",
 		content.ReadOptions{Admin: true})
 	if err != nil {
 		return entryState{}, err
@@ -98,7 +106,7 @@ func (p *Panel) loadEntry(c *fiber.Ctx, t *content.Type, documentID string) (ent
 // renderEntry renders the entry form with the given field values and
 // errors.
 func (p *Panel) renderEntry(c *fiber.Ctx, status int, t *content.Type, st entryState,
-	values map[string]string, errs views.Errors, formErr string) error {
+	values entryValues, errs views.Errors, formErr string) error {
 	ref := typeRef(t)
 	title := "New " + ref.Name
 	if st.documentID != "" || t.IsSingle() {
@@ -127,9 +135,15 @@ func (p *Panel) renderEntry(c *fiber.Ctx, status int, t *content.Type, st entryS
 		f.PublishedAt = cellText(nil, st.publishedAt)
 	}
 	for _, attr := range t.Schema.Attributes {
-		f.Fields = append(f.Fields, views.EntryField{
-			Attr: attr, Value: values[attr.Name], Error: errs.Of(attr.Name),
-		})
+		fl := views.EntryField{
+			Attr: attr, Value: values.text[attr.Name], Error: errs.Under(attr.Name),
+		}
+		if attr.IsLink() {
+			fl.Picks, fl.Picker = values.picks[attr.Name], p.pickerOf(c, attr)
+		} else {
+			fl.Error = errs.Of(attr.Name)
+		}
+		f.Fields = append(f.Fields, fl)
 	}
 	return p.render(c, status, views.EntryFormPage(f))
 }
@@ -156,15 +170,15 @@ func (p *Panel) CreateEntry(c *fiber.Ctx) error {
 		return p.saveEntry(c, t, existing, input, raw, errs, publish)
 	}
 	if len(errs) > 0 {
-		return p.renderEntry(c, fiber.StatusUnprocessableEntity, t, entryState{}, raw, errs,
-			"Not saved: please correct the fields below.")
+		return p.renderEntry(c, fiber.StatusUnprocessableEntity, t, entryState{},
+			p.postedValues(c, t, raw, input), errs, "Not saved: please correct the fields below.")
 	}
 
 	opts := content.WriteOptions{Publish: publish, Private: true}
 	doc, err := p.content.Create(c.UserContext(), actor(c), t, input, opts)
 	if content.IsCode(err, content.EINVALID) {
-		return p.renderEntry(c, fiber.StatusUnprocessableEntity, t, entryState{}, raw,
-			fieldErrors(err), invalidMessage(err))
+		return p.renderEntry(c, fiber.StatusUnprocessableEntity, t, entryState{},
+			p.postedValues(c, t, raw, input), fieldErrors(err), invalidMessage(err))
 	}
 	if err != nil {
 		return err
@@ -198,8 +212,8 @@ func (p *Panel) saveEntry(c *fiber.Ctx, t *content.Type, documentID string,
 		if err != nil {
 			return err
 		}
-		return p.renderEntry(c, fiber.StatusUnprocessableEntity, t, st, raw, errs,
-			"Not saved: please correct the fields below.")
+		return p.renderEntry(c, fiber.StatusUnprocessableEntity, t, st,
+			p.postedValues(c, t, raw, input), errs, "Not saved: please correct the fields below.")
 	}
 
 	opts := content.WriteOptions{Publish: publish, Private: true}
@@ -209,8 +223,8 @@ func (p *Panel) saveEntry(c *fiber.Ctx, t *content.Type, documentID string,
 		if lerr != nil {
 			return lerr
 		}
-		return p.renderEntry(c, fiber.StatusUnprocessableEntity, t, st, raw, fieldErrors(err),
-			invalidMessage(err))
+		return p.renderEntry(c, fiber.StatusUnprocessableEntity, t, st,
+			p.postedValues(c, t, raw, input), fieldErrors(err), invalidMessage(err))
 	}
 	if err != nil {
 		return err
@@ -273,7 +287,8 @@ func (p *Panel) EntryAction(name string) fiber.Handler {
 // parseEntryForm turns the posted fields into the write's input, keeping
 // the raw text of each field to show the form again. Values the form can
 // check itself (JSON that does not parse) are field errors; the rest is
-// the content service's to validate.
+// the content service's to validate. Relation and media fields post ids,
+// possibly several values of the field (see linkValue).
 func parseEntryForm(t *content.Type,
 	form url.Values) (map[string]any, map[string]string, views.Errors) {
 	input := map[string]any{}
@@ -282,6 +297,18 @@ func parseEntryForm(t *content.Type,
 	for _, a := range t.Schema.Attributes {
 		key := "f." + a.Name
 		if _, ok := form[key]; !ok {
+			continue
+		}
+		if a.IsLink() {
+			v, msg := linkValue(a, form[key])
+			if !a.IsMany() {
+				raw[a.Name] = strings.Join(splitIDs(form[key]), ", ")
+			}
+			if msg != "" {
+				errs[a.Name] = msg
+				continue
+			}
+			input[a.Name] = v
 			continue
 		}
 		text := last(form, key)
@@ -345,7 +372,31 @@ func formValue(a *schema.Attribute, text string) (any, string) {
 }
 
 // defaultValues are a new entry's fields: each attribute's default.
-func defaultValues(t *content.Type) map[string]string {
+func defaultValues(t *content.Type) entryValues {
+	return entryValues{text: defaultTexts(t)}
+}
+
+// storedValues are the fields showing a stored document read with
+// populate=*.
+func (p *Panel) storedValues(t *content.Type, doc map[string]any) entryValues {
+	v := entryValues{text: formValuesOf(t, doc), picks: p.picksOf(t, doc)}
+	for _, a := range t.Schema.Attributes {
+		if a.IsLink() && !a.IsMany() && len(v.picks[a.Name]) == 1 {
+			v.text[a.Name] = v.picks[a.Name][0].ID
+		}
+	}
+	return v
+}
+
+// postedValues are the fields showing a posted form again: its texts and
+// the targets it chose.
+func (p *Panel) postedValues(c *fiber.Ctx, t *content.Type, raw map[string]string,
+	input map[string]any) entryValues {
+	return entryValues{text: raw, picks: p.postedPicks(c, t, input)}
+}
+
+// defaultTexts are the texts of the attributes' defaults.
+func defaultTexts(t *content.Type) map[string]string {
 	out := map[string]string{}
 	for _, a := range t.Schema.Attributes {
 		if len(a.Default) == 0 {
@@ -365,7 +416,7 @@ func defaultValues(t *content.Type) map[string]string {
 func formValuesOf(t *content.Type, doc map[string]any) map[string]string {
 	out := map[string]string{}
 	for _, a := range t.Schema.Attributes {
-		if v, ok := doc[a.Name]; ok && v != nil {
+		if v, ok := doc[a.Name]; ok && v != nil && !a.IsLink() {
 			out[a.Name] = fieldText(a, v)
 		}
 	}

@@ -49,8 +49,12 @@ func humanSize(n int64) string {
 }
 
 // Media answers GET /admin/media: the files, newest first, as a grid, and
-// the upload form.
+// the upload form. With picker=1 it answers the search of a media picker
+// instead, as JSON (see pickMedia).
 func (p *Panel) Media(c *fiber.Ctx) error {
+	if c.Query("picker") != "" {
+		return p.pickMedia(c)
+	}
 	page, _ := strconv.Atoi(c.Query("page"))
 	page = max(page, 1)
 	files, total, err := p.media.List(c.UserContext(), media.List{

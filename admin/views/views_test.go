@@ -161,6 +161,11 @@ func cases() []struct {
 			Fields: fields[:1], Action: "/admin/content-manager/api::article.article",
 			PreviewURL: "/admin/content-manager/preview",
 		})},
+		{"entry-form-links", EntryFormPage(EntryForm{
+			Page: page("New Article", "type:api::article.article"), Type: article,
+			Fields: linkFields(), Action: "/admin/content-manager/api::article.article",
+			PreviewURL: "/admin/content-manager/preview",
+		})},
 		{"type-list", TypeListPage(TypeList{Page: page("Content-type builder", "builder"),
 			Types: []TypeSummary{{TypeRef: article, Attributes: 10}}})},
 		{"type-form", TypeFormPage(TypeForm{
@@ -170,8 +175,13 @@ func cases() []struct {
 			Attributes: []AttributeRow{
 				{Name: "title", Type: "string", Required: true, MaxLength: "80"},
 				{Name: "category", Type: "enumeration", Enum: "news\ntech"},
+				{Name: "author", Type: "relation", Relation: "manyToOne",
+					Target: "api::person.person", InversedBy: "articles"},
+				{Name: "cover", Type: "media", Multiple: true, AllowedTypes: []string{"images"}},
 			},
-			Errors:    Errors{"attributes.category.enum": "enum must list at least one value"},
+			Targets: []TypeRef{article, {UID: "api::person.person", Name: "Person"}},
+			Errors: Errors{"attributes.category.enum": "enum must list at least one value",
+				"attributes.author.target": "target api::gone.gone does not exist"},
 			FormError: "Not saved: enum must list at least one value",
 		})},
 		{"type-new", TypeFormPage(TypeForm{Page: page("New content type", "builder"),
@@ -247,6 +257,35 @@ func cases() []struct {
 			File: MediaItem{ID: 1, Name: "cover.png", URL: "/uploads/f_1.png", Mime: "image/png",
 				Size: "1.2 KiB", Width: 3, Height: 2, Alt: "A cover", Caption: "Front",
 				Image: true, CreatedAt: "2025-01-31T12:30:00.000Z"}})},
+	}
+}
+
+// linkFields are relation and media fields, chosen and empty, single and
+// many.
+func linkFields() []EntryField {
+	tags := &schema.Attribute{Name: "tags", Type: schema.TypeRelation,
+		Relation: schema.ManyToMany, Target: "api::tag.tag", InversedBy: "articles"}
+	return []EntryField{
+		{Attr: &schema.Attribute{Name: "author", Type: schema.TypeRelation, Required: true,
+			Relation: schema.ManyToOne, Target: "api::person.person"},
+			Value: "p00000000000000000000001",
+			Picks: []Pick{{ID: "p00000000000000000000001", Label: "Ada <Lovelace>",
+				Hint: "p00000000000000000000001"}},
+			Picker: Picker{Search: "/admin/content-manager/api::person.person?picker=1",
+				Browse: "/admin/content-manager/api::person.person", Target: "Person"}},
+		{Attr: tags, Error: "tags: t9 does not exist",
+			Picks: []Pick{{ID: "t1", Label: "Go", Hint: "t1"}, {ID: "t9", Label: "t9",
+				Hint: "Not found"}},
+			Picker: Picker{Search: "/admin/content-manager/api::tag.tag?picker=1",
+				Browse: "/admin/content-manager/api::tag.tag", Target: "Tag"}},
+		{Attr: &schema.Attribute{Name: "cover", Type: schema.TypeMedia,
+			AllowedTypes: []string{"images"}},
+			Picker: Picker{Search: "/admin/media?picker=1&types=images", Browse: "/admin/media",
+				Target: "file"}},
+		{Attr: &schema.Attribute{Name: "gallery", Type: schema.TypeMedia, Multiple: true},
+			Picks: []Pick{{ID: "12", Label: "a.png", Hint: "image/png · 3 × 2",
+				Thumb: "/uploads/a.png", Alt: "A dot"}},
+			Picker: Picker{Target: "file"}},
 	}
 }
 

@@ -40,10 +40,12 @@ const exportVersion = 1
 // content types, documents (draft and published rows), administrators with
 // their password hashes, roles, API tokens (as HMACs), end users and their
 // roles, webhooks with their secrets, settings, and the media library's
-// file records (the files themselves stay in the uploads directory: copy it).
+// file records (the files themselves stay in the uploads directory: copy it),
+// and the links of relation and media attributes.
 var dataTables = []string{
 	"settings", "admin_roles", "admin_users", "api_tokens",
 	"end_user_roles", "end_users", "content_types", "entries", "webhooks", "upload_files",
+	"entry_relations", "entry_files",
 }
 
 // logTables are the webhook outbox and delivery log, carried as

@@ -44,18 +44,12 @@ type Upload struct {
 	Info Info
 }
 
-// inlineImage are the image types served inline.
-var inlineImage = map[string]bool{
-	"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
-	"image/bmp": true, "image/x-icon": true, "image/vnd.microsoft.icon": true,
-}
-
 // Inline reports whether a file of this MIME type may be shown by the
 // browser rather than downloaded: raster images, audio, video, PDF and
 // plain text. Everything else is served as an attachment.
 func Inline(mimeType string) bool {
 	switch {
-	case inlineImage[mimeType], mimeType == "application/pdf", mimeType == "text/plain":
+	case content.InlineImage(mimeType), mimeType == "application/pdf", mimeType == "text/plain":
 		return true
 	case strings.HasPrefix(mimeType, "audio/"), strings.HasPrefix(mimeType, "video/"):
 		return true
@@ -165,37 +159,91 @@ func checkInfo(in Info) error {
 // bad names (see CheckName). A file over the limit is ETOOLARGE. The
 // actor needs create on UID.
 func (s *Service) Create(ctx context.Context, up Upload) (File, error) {
-	actor, _, err := authorize(ctx, content.ActionCreate)
+	files, err := s.CreateMany(ctx, []Upload{up})
 	if err != nil {
 		return File{}, err
 	}
+	return files[0], nil
+}
+
+// CreateMany stores several files as Create does, all or none: a file
+// refused (or failing) leaves none of the others stored or recorded. The
+// media.create events are recorded in one transaction.
+func (s *Service) CreateMany(ctx context.Context, ups []Upload) ([]File, error) {
+	actor, _, err := authorize(ctx, content.ActionCreate)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]fileRow, 0, len(ups))
+	unstage := func() {
+		for _, r := range rows {
+			s.removeStored(ctx, r.StorageName())
+		}
+	}
+	for _, up := range ups {
+		row, err := s.stage(ctx, actor, up)
+		if err != nil {
+			unstage()
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	now := s.now().UTC()
+	err = s.write(ctx, "upload", func(tx *gorm.DB) ([]content.Event, error) {
+		events := make([]content.Event, 0, len(rows))
+		for i := range rows {
+			rows[i].CreatedAt, rows[i].UpdatedAt = now, now
+			if err := tx.Create(&rows[i]).Error; err != nil {
+				return nil, fmt.Errorf("insert file: %w", err)
+			}
+			ev, err := event(content.EventMediaCreate, rows[i].File(), now)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, ev)
+		}
+		return events, nil
+	})
+	if err != nil {
+		unstage()
+		return nil, err
+	}
+	files := make([]File, len(rows))
+	for i, r := range rows {
+		files[i] = r.File()
+	}
+	return files, nil
+}
+
+// stage checks one upload and writes its bytes to the storage, returning
+// the row to insert.
+func (s *Service) stage(ctx context.Context, actor content.Actor, up Upload) (fileRow, error) {
 	if why := CheckName(up.Name); why != "" {
-		return File{}, fieldError("files", why)
+		return fileRow{}, fieldError("files", why)
 	}
 	if err := checkInfo(up.Info); err != nil {
-		return File{}, err
+		return fileRow{}, err
 	}
 	if up.Size > s.limit {
-		return File{}, s.tooLarge()
+		return fileRow{}, s.tooLarge()
 	}
 
 	head := make([]byte, 512)
 	n, err := io.ReadFull(up.Body, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return File{}, fmt.Errorf("read upload: %w", err)
+		return fileRow{}, fmt.Errorf("read upload: %w", err)
 	}
 	head = head[:n]
 	mt := sniff(head)
 	ext := extOf(up.Name, mt)
 	svg := strings.HasPrefix(mt, "text/") && looksLikeSVG(head)
 	if refusedTypes[mt] || refusedExts[ext] || svg {
-		return File{}, fieldError("files",
+		return fileRow{}, fieldError("files",
 			"HTML, XML, SVG and script files are not accepted")
 	}
 
 	// The whole file is counted as it is stored, whatever Size said.
 	counter := &countingReader{r: io.MultiReader(bytes.NewReader(head), up.Body), max: s.limit}
-	var width, height *int
 	var buf bytes.Buffer
 	body := io.Reader(counter)
 	if strings.HasPrefix(mt, "image/") {
@@ -209,38 +257,23 @@ func (s *Service) Create(ctx context.Context, up Upload) (File, error) {
 	if up.Info.Name != nil {
 		row.Name = *up.Info.Name
 	}
-	if err := s.store.Put(ctx, row.storageName(), body); err != nil {
+	if err := s.store.Put(ctx, row.StorageName(), body); err != nil {
 		if counter.over {
-			return File{}, s.tooLarge()
+			return fileRow{}, s.tooLarge()
 		}
-		return File{}, fmt.Errorf("upload %s: %w", row.storageName(), err)
+		return fileRow{}, fmt.Errorf("upload %s: %w", row.StorageName(), err)
 	}
 	if counter.over {
-		s.removeStored(ctx, row.storageName())
-		return File{}, s.tooLarge()
+		s.removeStored(ctx, row.StorageName())
+		return fileRow{}, s.tooLarge()
 	}
 	row.Size = counter.n
 	if buf.Len() > 0 {
 		if cfg, _, err := image.DecodeConfig(bytes.NewReader(buf.Bytes())); err == nil {
-			width, height = &cfg.Width, &cfg.Height
+			row.Width, row.Height = &cfg.Width, &cfg.Height
 		}
 	}
-	row.Width, row.Height = width, height
-
-	now := s.now().UTC()
-	row.CreatedAt, row.UpdatedAt = now, now
-	err = s.write(ctx, "upload", func(tx *gorm.DB) ([]content.Event, error) {
-		if err := tx.Create(&row).Error; err != nil {
-			return nil, fmt.Errorf("insert file: %w", err)
-		}
-		ev, err := event(content.EventMediaCreate, row.file(), now)
-		return []content.Event{ev}, err
-	})
-	if err != nil {
-		s.removeStored(ctx, row.storageName())
-		return File{}, err
-	}
-	return row.file(), nil
+	return row, nil
 }
 
 func (s *Service) tooLarge() error {
@@ -292,7 +325,7 @@ func (s *Service) Update(ctx context.Context, id int64, in Info) (File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("update file %d: %w", id, err)
 		}
-		out = row.file()
+		out = row.File()
 		ev, err := event(content.EventMediaUpdate, out, now)
 		return []content.Event{ev}, err
 	})
@@ -319,14 +352,14 @@ func (s *Service) Delete(ctx context.Context, id int64) (File, error) {
 		if err := tx.Where("id = ?", id).Delete(&fileRow{}).Error; err != nil {
 			return nil, fmt.Errorf("delete file %d: %w", id, err)
 		}
-		ev, err := event(content.EventMediaDelete, row.file(), s.now())
+		ev, err := event(content.EventMediaDelete, row.File(), s.now())
 		return []content.Event{ev}, err
 	})
 	if err != nil {
 		return File{}, err
 	}
-	s.removeStored(ctx, row.storageName())
-	return row.file(), nil
+	s.removeStored(ctx, row.StorageName())
+	return row.File(), nil
 }
 
 // Get returns one file. The actor needs findOne on UID.
@@ -338,7 +371,7 @@ func (s *Service) Get(ctx context.Context, id int64) (File, error) {
 	if err != nil {
 		return File{}, err
 	}
-	return row.file(), nil
+	return row.File(), nil
 }
 
 // countingReader counts what it reads and stops with an error past max.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
-	"mime/multipart"
 	"strconv"
 	"strings"
 
@@ -75,33 +74,29 @@ func (h *Handlers) Upload(c *fiber.Ctx) error {
 	if len(infos) > 1 && len(infos) != len(files) {
 		return content.InvalidField([]string{"fileInfo"}, "Expected one fileInfo per file")
 	}
-	out := make([]File, 0, len(files))
+	ups := make([]Upload, 0, len(files))
 	for i, fh := range files {
 		info := Info{}
 		if len(infos) == 1 && len(files) == 1 || len(infos) > 1 {
 			info = infos[i]
 		}
-		f, err := h.create(c, fh, info)
-		if err != nil {
-			return err
+		if fh.Size > h.s.Limit() {
+			return h.s.tooLarge()
 		}
-		out = append(out, f)
+		r, err := fh.Open()
+		if err != nil {
+			return fmt.Errorf("open uploaded part: %w", err)
+		}
+		defer r.Close()
+		// The part's file name is copied: Fiber reuses its buffers.
+		ups = append(ups, Upload{Name: strings.Clone(fh.Filename), Size: fh.Size, Body: r,
+			Info: info})
+	}
+	out, err := h.s.CreateMany(c.UserContext(), ups)
+	if err != nil {
+		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(out)
-}
-
-func (h *Handlers) create(c *fiber.Ctx, fh *multipart.FileHeader, info Info) (File, error) {
-	if fh.Size > h.s.Limit() {
-		return File{}, h.s.tooLarge()
-	}
-	r, err := fh.Open()
-	if err != nil {
-		return File{}, fmt.Errorf("open uploaded part: %w", err)
-	}
-	defer r.Close()
-	// The part's file name is copied: Fiber reuses its buffers.
-	return h.s.Create(c.UserContext(), Upload{
-		Name: strings.Clone(fh.Filename), Size: fh.Size, Body: r, Info: info})
 }
 
 // fileInfos decodes the fileInfo values: each a JSON object, or a single
@@ -183,9 +178,10 @@ func (h *Handlers) Delete(c *fiber.Ctx) error {
 	return c.JSON(f)
 }
 
-// List is GET /api/upload/files: sort (id, name, createdAt, updatedAt,
-// size, with :asc or :desc) and pagination[page]/[pageSize] or
-// pagination[start]/[limit]. Other parameters answer 400.
+// List is GET /api/upload/files: filters[field][$op]=value (all must
+// hold; see Filter), sort (id, name, createdAt, updatedAt, size, with :asc
+// or :desc) and pagination[page]/[pageSize] or pagination[start]/[limit].
+// Other parameters answer 400.
 func (h *Handlers) List(c *fiber.Ctx) error {
 	l, err := parseList(c.Context().QueryArgs())
 	if err != nil {
@@ -220,6 +216,14 @@ func parseList(args *fasthttp.Args) (List, error) {
 		case "pagination[limit]":
 			limit = val
 		default:
+			if strings.HasPrefix(string(k), "filters[") {
+				f, err := parseFilter(string(k), val)
+				if err != nil {
+					bad = err
+				}
+				l.Filters = append(l.Filters, f)
+				return
+			}
 			bad = content.InvalidField([]string{string(k)},
 				fmt.Sprintf("Invalid query parameter: %s", k))
 		}

@@ -21,6 +21,8 @@ type List struct {
 	// Offset and Limit page the list; Limit is clamped to 1..100, 25 when
 	// zero.
 	Offset, Limit int
+	// Filters must all hold.
+	Filters []Filter
 }
 
 var sortColumns = map[string]string{
@@ -53,20 +55,35 @@ func (s *Service) List(ctx context.Context, l List) ([]File, int64, error) {
 		dir = " ASC"
 	}
 
-	db := s.db.Read.WithContext(ctx)
+	var conds []string
+	var args []any
+	for _, f := range l.Filters {
+		cond, a, err := f.where(s.db.Dialect == content.Postgres)
+		if err != nil {
+			return nil, 0, err
+		}
+		conds, args = append(conds, "("+cond+")"), append(args, a...)
+	}
+	db := func() *gorm.DB {
+		q := s.db.Read.WithContext(ctx)
+		if len(conds) > 0 {
+			q = q.Where(strings.Join(conds, " AND "), args...)
+		}
+		return q
+	}
 	var total int64
-	if err := db.Model(&fileRow{}).Count(&total).Error; err != nil {
+	if err := db().Model(&fileRow{}).Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("count files: %w", err)
 	}
 	var rows []fileRow
-	err := db.Order(col + dir).Order("id" + dir).Offset(max(l.Offset, 0)).Limit(l.Limit).
+	err := db().Order(col + dir).Order("id" + dir).Offset(max(l.Offset, 0)).Limit(l.Limit).
 		Find(&rows).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("list files: %w", err)
 	}
 	files := make([]File, len(rows))
 	for i, r := range rows {
-		files[i] = r.file()
+		files[i] = r.File()
 	}
 	return files, total, nil
 }
@@ -92,9 +109,9 @@ func (s *Service) Open(ctx context.Context, name string) (File, io.ReadCloser, i
 	if err != nil {
 		return File{}, nil, 0, fmt.Errorf("find upload %s: %w", name, err)
 	}
-	rc, size, err := s.store.Open(ctx, row.storageName())
+	rc, size, err := s.store.Open(ctx, row.StorageName())
 	if err != nil {
 		return File{}, nil, 0, fmt.Errorf("open upload %s: %w", name, err)
 	}
-	return row.file(), rc, size, nil
+	return row.File(), rc, size, nil
 }

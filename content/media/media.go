@@ -22,79 +22,16 @@ import (
 // UID is the pseudo content type whose actions govern the media library:
 // find and findOne read files, create uploads, update changes a file's
 // name, alternative text and caption, delete removes it.
-const UID = "plugin::upload.file"
+const UID = content.MediaUID
 
 // DefaultLimit is the largest upload when Config.Limit is zero (50 MiB).
 const DefaultLimit = 50 << 20
 
-// File is an uploaded file in Strapi v5's shape. Size is in kilobytes with
-// two decimals, as Strapi reports it; URL is relative to the server.
-type File struct {
-	ID               int64           `json:"id"`
-	DocumentID       string          `json:"documentId"`
-	Name             string          `json:"name"`
-	AlternativeText  *string         `json:"alternativeText"`
-	Caption          *string         `json:"caption"`
-	Width            *int            `json:"width"`
-	Height           *int            `json:"height"`
-	Formats          json.RawMessage `json:"formats"`
-	Hash             string          `json:"hash"`
-	Ext              string          `json:"ext"`
-	Mime             string          `json:"mime"`
-	Size             float64         `json:"size"`
-	URL              string          `json:"url"`
-	PreviewURL       *string         `json:"previewUrl"`
-	Provider         string          `json:"provider"`
-	ProviderMetadata json.RawMessage `json:"provider_metadata"`
-	CreatedAt        string          `json:"createdAt"`
-	UpdatedAt        string          `json:"updatedAt"`
-	PublishedAt      string          `json:"publishedAt"`
-
-	// Bytes is the exact size, for the panel.
-	Bytes int64 `json:"-"`
-}
-
-// IsImage reports whether the file is an image the browser can show.
-func (f File) IsImage() bool { return inlineImage[f.Mime] }
+// File is an uploaded file in Strapi v5's shape (see content.File).
+type File = content.File
 
 // fileRow is the upload_files table.
-type fileRow struct {
-	ID              int64     `gorm:"column:id;primaryKey"`
-	DocumentID      string    `gorm:"column:document_id"`
-	Name            string    `gorm:"column:name"`
-	AlternativeText *string   `gorm:"column:alternative_text"`
-	Caption         *string   `gorm:"column:caption"`
-	Width           *int      `gorm:"column:width"`
-	Height          *int      `gorm:"column:height"`
-	Hash            string    `gorm:"column:hash"`
-	Ext             string    `gorm:"column:ext"`
-	Mime            string    `gorm:"column:mime"`
-	Size            int64     `gorm:"column:size"`
-	CreatedByKind   string    `gorm:"column:created_by_kind"`
-	CreatedByID     int64     `gorm:"column:created_by_id"`
-	CreatedAt       time.Time `gorm:"column:created_at;autoCreateTime:false"`
-	UpdatedAt       time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
-}
-
-func (fileRow) TableName() string { return "upload_files" }
-
-// storageName is the file's name in the storage and under /uploads/.
-func (r fileRow) storageName() string { return r.Hash + r.Ext }
-
-func (r fileRow) file() File {
-	created := content.FormatTime(r.CreatedAt)
-	return File{
-		ID: r.ID, DocumentID: r.DocumentID, Name: r.Name,
-		AlternativeText: r.AlternativeText, Caption: r.Caption,
-		Width: r.Width, Height: r.Height, Formats: json.RawMessage("null"),
-		Hash: r.Hash, Ext: r.Ext, Mime: r.Mime,
-		Size:     float64(int64(float64(r.Size)/1024*100+0.5)) / 100,
-		URL:      "/uploads/" + r.storageName(),
-		Provider: "local", ProviderMetadata: json.RawMessage("null"),
-		CreatedAt: created, UpdatedAt: content.FormatTime(r.UpdatedAt), PublishedAt: created,
-		Bytes: r.Size,
-	}
-}
+type fileRow = content.FileRow
 
 // Config configures the media service.
 type Config struct {
@@ -200,6 +137,11 @@ func (s *Service) write(ctx context.Context, op string,
 	}
 	if len(events) > 0 {
 		s.events.Committed(ctx)
+		if s.db.Bus != nil {
+			// Populated media attributes show files: cached answers that
+			// may hold this one go.
+			s.db.Bus.Publish(ctx, content.TopicEntries, content.MediaUID)
+		}
 	}
 	return nil
 }

@@ -153,3 +153,52 @@ func TestActionsNeedGrants(t *testing.T) {
 		}
 	}
 }
+
+func TestListFilters(t *testing.T) {
+	s, _ := newService(t, &recorder{}, 0)
+	for _, name := range []string{"a_1.txt", "b%2.txt", "Cover.txt"} {
+		if _, err := s.Create(system, media.Upload{Name: name,
+			Body: strings.NewReader(strings.Repeat("x", 2048))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(fs ...media.Filter) []string {
+		t.Helper()
+		files, total, err := s.List(system, media.List{Filters: fs, Sort: "id", Asc: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, f := range files {
+			out = append(out, f.Name)
+		}
+		if int(total) != len(out) {
+			t.Fatalf("total %d for %v", total, out)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		f    media.Filter
+		want string
+	}{
+		{media.Filter{Field: "name", Op: "$contains", Value: "%"}, "b%2.txt"},
+		{media.Filter{Field: "name", Op: "$contains", Value: "_"}, "a_1.txt"},
+		{media.Filter{Field: "name", Op: "$containsi", Value: "cover"}, "Cover.txt"},
+		{media.Filter{Field: "name", Op: "$startsWith", Value: "b"}, "b%2.txt"},
+		{media.Filter{Field: "name", Op: "$endsWith", Value: "1.txt"}, "a_1.txt"},
+		{media.Filter{Field: "name", Op: "$ne", Value: "Cover.txt"}, "a_1.txt,b%2.txt"},
+		{media.Filter{Field: "mime", Op: "$eq", Value: "text/plain"}, "a_1.txt,b%2.txt,Cover.txt"},
+		{media.Filter{Field: "size", Op: "$gte", Value: "2"}, "a_1.txt,b%2.txt,Cover.txt"},
+		{media.Filter{Field: "size", Op: "$gt", Value: "2"}, ""},
+		{media.Filter{Field: "caption", Op: "$null", Value: "true"}, "a_1.txt,b%2.txt,Cover.txt"},
+	} {
+		if got := strings.Join(names(tt.f), ","); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.f, got, tt.want)
+		}
+	}
+	_, _, err := s.List(system, media.List{Filters: []media.Filter{{Field: "size", Op: "$gt",
+		Value: "big"}}})
+	if content.ErrorCodeOf(err) != content.EINVALID {
+		t.Fatalf("a non-numeric size: %v", err)
+	}
+}

@@ -29,13 +29,24 @@ type Options struct {
 	// Single is set for single types, which refuse filters, _q, sort and
 	// pagination.
 	Single bool
+	// Schemas returns the content type a relation targets, by uid, or nil
+	// when no such type exists. Compile calls it only for queries that
+	// filter across or populate relations; it must not parse schemas per
+	// call.
+	Schemas func(uid string) *schema.Schema
 }
 
 // Compiled is a query ready to run against the entries table.
 type Compiled struct {
 	// Where is a boolean SQL expression with '?' placeholders for Args, ""
 	// when there is no condition. The caller adds the content type and
-	// draft/published conditions around it.
+	// draft/published conditions around it. It names the entries table's
+	// columns unqualified, and its subqueries (filters across relations
+	// and media) refer to the filtered row as entries.id,
+	// entries.document_id and entries.published_at: the caller's query must
+	// read the entries table under that name, unaliased. The subqueries'
+	// own aliases are rN, tN and fN (N a number), so no other table of
+	// the caller's query may be called so.
 	Where string
 	Args  []any
 	// OrderBy is an ORDER BY list without the keyword; it always ends with
@@ -50,6 +61,8 @@ type Compiled struct {
 	Status string
 	// Search is the _q value, already folded into Where.
 	Search string
+	// Populate is the populate plan, nil when nothing is populated.
+	Populate []*Populate
 }
 
 // Pagination is the page a list asked for, in the style it asked.
@@ -89,9 +102,16 @@ func (p Pagination) Meta(total int64) map[string]any {
 // Compile checks p against the content type's schema s and turns it into
 // SQL for opts.Dialect. Unknown, private (unless opts.AllowPrivate) and
 // unqueryable attributes, operators that do not fit an attribute's type,
-// malformed values, and filters, sort or pagination on a single type are
-// *Error values; any other error is a programming mistake (a nil schema or
-// an unknown dialect).
+// malformed values, relations whose target type does not exist, populate
+// on attributes that are not relations or media, and filters, sort or
+// pagination on a single type are *Error values; any other error is a
+// programming mistake (a nil schema, an unknown dialect, or a relation to
+// resolve without opts.Schemas).
+//
+// Filters across relations (filters[author][name]=x) become correlated
+// EXISTS subqueries that read the outer row from a table named entries, so
+// the caller's query must name the entries table entries, unaliased (see
+// Compiled.Where).
 func Compile(p *Params, s *schema.Schema, opts Options) (*Compiled, error) {
 	if p == nil || s == nil {
 		return nil, errors.New("query: compile needs params and a schema")
@@ -104,7 +124,8 @@ func Compile(p *Params, s *schema.Schema, opts Options) (*Compiled, error) {
 			return nil, err
 		}
 	}
-	c := &compiler{d: opts.Dialect, s: s, allowPrivate: opts.AllowPrivate}
+	c := &compiler{d: opts.Dialect, s: s, allowPrivate: opts.AllowPrivate,
+		schemas: opts.Schemas, row: outerRow}
 	out := &Compiled{
 		Pagination: p.Pagination,
 		Status:     p.Status,
@@ -115,7 +136,7 @@ func Compile(p *Params, s *schema.Schema, opts Options) (*Compiled, error) {
 	}
 	if p.Filters != nil {
 		if err := c.filter(p.Filters); err != nil {
-			return nil, err
+			return nil, c.failure(err)
 		}
 	}
 	if p.Search != "" {
@@ -123,18 +144,23 @@ func Compile(p *Params, s *schema.Schema, opts Options) (*Compiled, error) {
 	}
 	out.Where = c.w.String()
 	out.Args = c.args
-	orderBy, err := c.orderBy(p.Sort)
-	if err != nil {
-		return nil, err
+	// The paths are built only when needed: an error keeps them, so they
+	// would cost an allocation on every query.
+	var err *Error
+	out.OrderBy = "id ASC"
+	if len(p.Sort) > 0 {
+		if out.OrderBy, err = c.orderBy(p.Sort, []string{"sort"}); err != nil {
+			return nil, err
+		}
 	}
-	out.OrderBy = orderBy
-	if out.Fields, err = c.fields(p.Fields); err != nil {
-		return nil, err
+	if len(p.Fields) > 0 {
+		if out.Fields, err = c.fields(p.Fields, []string{"fields"}); err != nil {
+			return nil, err
+		}
 	}
-	for _, target := range p.Populate {
-		if target != "*" {
-			return nil, invalidf([]string{"populate"},
-				"Invalid key %s in populate: %s has no relations to populate", target, typeName(s))
+	if p.Populate != nil {
+		if out.Populate, err = c.populate(p.Populate, []string{"populate"}, 1); err != nil {
+			return nil, c.failure(err)
 		}
 	}
 	out.Offset, out.Limit = p.Pagination.Start, p.Pagination.Limit
@@ -184,6 +210,7 @@ const (
 	kID                       // the id column
 	kDocID                    // the document_id column
 	kStamp                    // a timestamp column
+	kLink                     // a relation or media attribute: only $null and $notNull
 )
 
 func kindOf(typ string) kind {
@@ -214,6 +241,8 @@ type field struct {
 	kind kind
 	// col is the column of a system field, "" for an attribute in data.
 	col string
+	// link is the attribute of a kLink field.
+	link *schema.Attribute
 }
 
 // systemField resolves the API names of the entries table's own columns.
@@ -233,13 +262,38 @@ func systemField(name string) (field, bool) {
 	return field{}, false
 }
 
+// outerRow is the name the caller's query gives the entries table.
+const outerRow = "entries"
+
 // compiler accumulates the WHERE expression and its arguments.
 type compiler struct {
 	d            Dialect
 	s            *schema.Schema
 	allowPrivate bool
+	schemas      func(uid string) *schema.Schema
 	w            strings.Builder
 	args         []any
+	// q qualifies the columns of the row being filtered: "" for the
+	// caller's row, "tN." inside a subquery over a related type.
+	q string
+	// row names the row being filtered, for subqueries correlated to it:
+	// outerRow, or tN.
+	row string
+	// subqueries numbers the subqueries, so that their aliases never clash.
+	subqueries int
+	// populated counts the attributes a populate plan holds.
+	populated int
+	// mistake is a programming error met while compiling, reported instead
+	// of the *Error that stopped compilation.
+	mistake error
+}
+
+// failure returns the error Compile reports for err.
+func (c *compiler) failure(err *Error) error {
+	if c.mistake != nil {
+		return c.mistake
+	}
+	return err
 }
 
 func (c *compiler) pg() bool { return c.d == Postgres }
@@ -254,6 +308,9 @@ func (c *compiler) lookup(name string, path []string) (field, *Error) {
 	if a == nil || (a.Private && !c.allowPrivate) {
 		return field{}, invalidf(path, "Invalid key %s at %s: %s has no such attribute",
 			name, keyString(path), typeName(c.s))
+	}
+	if a.IsLink() {
+		return field{name: name, typ: a.Type, kind: kLink, link: a}, nil
 	}
 	if !simpleName(name) {
 		return field{}, invalidf(path,
@@ -286,7 +343,7 @@ func opAllowed(k kind, op string) bool {
 	switch k {
 	case kText, kDocID:
 		return true
-	case kJSON:
+	case kJSON, kLink:
 		return false
 	case kBool:
 		switch op {
@@ -343,6 +400,8 @@ func (c *compiler) filter(f *Filter) *Error {
 		}
 		c.w.WriteByte(')')
 		return nil
+	case OpRelated:
+		return c.related(f)
 	}
 	return c.comparison(f)
 }
@@ -363,6 +422,11 @@ func (c *compiler) comparison(f *Filter) *Error {
 		return err
 	}
 	if !opAllowed(fl.kind, f.Op) {
+		if fl.kind == kLink {
+			return invalidf(f.Path, "Invalid operator %s at %s: not allowed on %s (%s); "+
+				"use $null, $notNull, or a condition on its attributes such as "+
+				"filters[%s][documentId][$eq]", f.Op, keyString(f.Path), fl.name, fl.typ, fl.name)
+		}
 		return invalidf(f.Path, "Invalid operator %s at %s: not allowed on %s (%s)",
 			f.Op, keyString(f.Path), fl.name, fl.typ)
 	}
@@ -371,6 +435,9 @@ func (c *compiler) comparison(f *Filter) *Error {
 		b, ok := parseBool(f.Values[0])
 		if !ok {
 			return c.badValue(f, fl, f.Values[0], "true or false")
+		}
+		if fl.kind == kLink {
+			return c.linked(fl.link, f.Path, b == (f.Op == OpNull), nil)
 		}
 		c.nullCheck(fl, b == (f.Op == OpNull))
 		return nil
@@ -556,19 +623,18 @@ func (c *compiler) search(q string, and bool) {
 
 // orderBy writes the ORDER BY list: the asked keys with nulls first
 // ascending and last descending, then id.
-func (c *compiler) orderBy(keys []SortField) (string, *Error) {
+func (c *compiler) orderBy(keys []SortField, path []string) (string, *Error) {
 	if len(keys) == 0 {
 		return "id ASC", nil
 	}
 	var b strings.Builder
 	sawID := false
 	for i, k := range keys {
-		path := []string{"sort"}
 		fl, err := c.lookup(k.Field, path)
 		if err != nil {
 			return "", err
 		}
-		if fl.kind == kJSON {
+		if fl.kind == kJSON || fl.kind == kLink {
 			return "", invalidf(path, "Invalid sort on %s: %s attributes cannot be sorted",
 				fl.name, fl.typ)
 		}
@@ -595,16 +661,21 @@ func (c *compiler) orderBy(keys []SortField) (string, *Error) {
 	return b.String(), nil
 }
 
-// fields checks the names asked for with fields.
-func (c *compiler) fields(names []string) ([]string, *Error) {
+// fields checks the names asked for with fields, found at path. Relations
+// and media are chosen with populate, not fields.
+func (c *compiler) fields(names []string, path []string) ([]string, *Error) {
 	for _, name := range names {
 		if _, ok := systemField(name); ok {
 			continue
 		}
 		a := c.s.Attributes.Get(name)
 		if a == nil || (a.Private && !c.allowPrivate) {
-			return nil, invalidf([]string{"fields"},
-				"Invalid key %s in fields: %s has no such attribute", name, typeName(c.s))
+			return nil, invalidf(path, "Invalid key %s in %s: %s has no such attribute",
+				name, keyString(path), typeName(c.s))
+		}
+		if a.IsLink() {
+			return nil, invalidf(path, "Invalid key %s in %s: %s (%s) is chosen with "+
+				"populate, not fields", name, keyString(path), name, a.Type)
 		}
 	}
 	return names, nil

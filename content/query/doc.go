@@ -32,4 +32,16 @@
 //   - Values from the query are parsed by the attribute's type and
 //     normalised to the stored format (a datetime becomes UTC with
 //     milliseconds); a malformed value is an Error naming the attribute.
+//   - A condition on the attributes of a relation's target
+//     (filters[author][name]=x, filters[author][company][name]=y) holds
+//     when some linked document, in the version the row sees, meets it:
+//     the version in the row's own state when the target type has draft
+//     and publish (drafts see drafts), else the published one. Keys given
+//     under one relation must hold for the same linked document. $null
+//     and $notNull on a relation or media attribute test whether anything
+//     is linked. Both sides of a relation can be filtered on.
+//   - populate names relation and media attributes to load, with fields,
+//     filters, sort and a nested populate for each, checked against the
+//     target type like top-level ones; Compile turns it into a plan
+//     (Populate) that the content service follows.
 package query

@@ -12,6 +12,7 @@ import (
 // simpleName has already vetted name.
 func (c *compiler) jsonRef(b *strings.Builder, name string, text bool) {
 	if c.pg() {
+		b.WriteString(c.q)
 		b.WriteString("data->")
 		if text {
 			b.WriteByte('>')
@@ -22,10 +23,12 @@ func (c *compiler) jsonRef(b *strings.Builder, name string, text bool) {
 		return
 	}
 	if text {
-		b.WriteString("json_extract(data, '$.")
+		b.WriteString("json_extract(")
 	} else {
-		b.WriteString("json_type(data, '$.")
+		b.WriteString("json_type(")
 	}
+	b.WriteString(c.q)
+	b.WriteString("data, '$.")
 	b.WriteString(name)
 	b.WriteString("')")
 }
@@ -78,7 +81,7 @@ func (c *compiler) valueExpr(b *strings.Builder, fl field) {
 		c.jsonRef(b, name, true)
 		b.WriteString(" END")
 	case kBigInt:
-		x := "json_extract(data, '$." + name + "')"
+		x := "json_extract(" + c.q + "data, '$." + name + "')"
 		b.WriteString("CASE WHEN ")
 		c.typeRef(b, name)
 		b.WriteString(" = 'text' AND (" +
@@ -164,6 +167,7 @@ func (c *compiler) fieldExpr(b *strings.Builder, fl field, ordered bool) {
 		c.valueExpr(b, fl)
 		return
 	}
+	b.WriteString(c.q)
 	b.WriteString(fl.col)
 	if fl.kind == kDocID && ordered && c.pg() {
 		b.WriteString(` COLLATE "C"`)
@@ -188,6 +192,7 @@ func (c *compiler) lower(fl field) {
 // nullCheck writes a two-valued test for a missing or JSON null value.
 func (c *compiler) nullCheck(fl field, isNull bool) {
 	if fl.col != "" {
+		c.w.WriteString(c.q)
 		c.w.WriteString(fl.col)
 		if isNull {
 			c.w.WriteString(" IS NULL")

@@ -23,6 +23,10 @@ var fuzzSeeds = []string{
 	"filters[documentId][$startsWithi]=A&filters[createdAt][$lt]=2030-01-01T00:00:00+01:00",
 	"filters[meta][$notNull]=true&filters[price][$lte]=9.99&filters[rating][$gt]=-1e2",
 	"filters[title][$endsWith]=%C3%A9&filters[body][$notContainsi]=X&locale=en",
+	"populate[author][fields][0]=name&populate[author][populate][company]=true",
+	"populate=author.company,tags&filters[author][name][$eq]=x&filters[title][x]=1",
+	"filters[tags][slug][$in][0]=a&filters[$or][0][author][$null]=true&populate=*",
+	"populate[author][filters][name][$eq]=x&populate[author][sort]=name:desc",
 }
 
 func FuzzParseCompile(f *testing.F) {

@@ -57,7 +57,10 @@ func TestCompileChecksFieldsStatusAndPopulate(t *testing.T) {
 		{q: "status=draft", status: "draft"},
 		{q: "populate=*", status: "published"},
 		{q: "populate[0]=*&populate[1]=*", status: "published"},
-		{q: "populate=author", message: "Invalid key author in populate"},
+		{q: "populate=title", message: "Invalid key title in populate: title (string) cannot " +
+			"be populated"},
+		{q: "populate=author", message: "Invalid key author in populate: article has no such " +
+			"attribute"},
 		{q: "populate[tags][populate]=*", message: "Invalid key tags in populate"},
 		{q: "status=draft&fields=title", opts: query.Options{Single: true},
 			fields: []string{"title"}, status: "draft"},

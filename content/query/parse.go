@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -49,9 +50,8 @@ type Params struct {
 	Status string
 	// Search is the _q value.
 	Search string
-	// Populate lists populate targets; "*" is the only one that exists
-	// until relations do.
-	Populate []string
+	// Populate is what populate asks for, nil when it is absent.
+	Populate *PopulateSet
 	// Locale is the locale parameter, accepted and ignored since Herald has
 	// no internationalisation.
 	Locale string
@@ -65,7 +65,8 @@ type SortField struct {
 
 // Filter is one node of a filters tree. Logical nodes ($and, $or, $not) have
 // Children; comparison nodes name a Field and carry Values, the raw strings
-// from the query.
+// from the query; OpRelated nodes name a relation or media Field and hold
+// one child, a condition on the attributes of what it links to.
 type Filter struct {
 	Op       string
 	Field    string
@@ -101,6 +102,10 @@ const (
 	OpStartsWithi  = "$startsWithi"
 	OpEndsWith     = "$endsWith"
 	OpEndsWithi    = "$endsWithi"
+	// OpRelated is not an operator of the query language: Parse builds it
+	// for filters[author][name]=x, a condition (name = x) that a document
+	// linked through the attribute (author) must meet.
+	OpRelated = "$related"
 )
 
 // arity says how many values a comparison operator takes.
@@ -142,18 +147,21 @@ func Parse(rawQuery string) (*Params, error) {
 		Style: "page", Page: 1, PageSize: DefaultPageSize, Limit: DefaultPageSize,
 		WithCount: true,
 	}}
+	// One filter parser counts the conditions of every filters tree,
+	// populate's included.
+	var fp filterParser
 	for _, kid := range root.kids {
 		key, n := kid.key, kid.node
 		var err *Error
 		switch key {
 		case "filters":
-			err = p.parseFilters(n)
+			p.Filters, err = fp.filters(n, []string{key})
 		case "sort":
-			err = p.parseSort(n)
+			err = parseSort(n, []string{key}, &p.Sort)
 		case "pagination":
 			err = p.parsePagination(n)
 		case "fields":
-			err = p.parseFields(n)
+			p.Fields, err = parseFields(n, []string{key})
 		case "status":
 			p.Status, err = single(n, key)
 			if err == nil && p.Status != StatusDraft && p.Status != StatusPublished {
@@ -163,7 +171,8 @@ func Parse(rawQuery string) (*Params, error) {
 		case "_q":
 			p.Search, err = single(n, key)
 		case "populate":
-			err = p.parsePopulate(n)
+			pp := populateParser{fp: &fp}
+			p.Populate, err = pp.set(n, []string{key}, 1)
 		case "locale":
 			p.Locale, err = single(n, key)
 		default:
@@ -184,18 +193,13 @@ func single(n *qnode, key string) (string, *Error) {
 	return n.val, nil
 }
 
-func (p *Params) parseFilters(n *qnode) *Error {
-	path := []string{"filters"}
+// filters reads a filters tree found at path.
+func (fp *filterParser) filters(n *qnode, path []string) (*Filter, *Error) {
 	if n.leaf {
-		return invalidf(path, "Invalid value for filters: expected filters[attribute]=value")
+		k := keyString(path)
+		return nil, invalidf(path, "Invalid value for %s: expected %s[attribute]=value", k, k)
 	}
-	fp := filterParser{}
-	f, err := fp.object(n, "", path, 0)
-	if err != nil {
-		return err
-	}
-	p.Filters = f
-	return nil
+	return fp.object(n, "", path, 0)
 }
 
 // filterParser turns the filters part of the tree into Filter nodes.
@@ -211,12 +215,30 @@ func (fp *filterParser) object(n *qnode, field string, path []string, depth int)
 			MaxDepth, keyString(path))
 	}
 	kids := make([]*Filter, 0, len(n.kids))
+	var nested []qchild
+	relAt := 0
 	for _, kid := range n.kids {
+		if field != "" && !strings.HasPrefix(kid.key, "$") {
+			// An attribute of the documents field links to: grouped, so
+			// that one linked document must meet all of them.
+			if nested == nil {
+				relAt = len(kids)
+			}
+			nested = append(nested, kid)
+			continue
+		}
 		f, err := fp.entry(kid.key, kid.node, field, extend(path, kid.key), depth)
 		if err != nil {
 			return nil, err
 		}
 		kids = append(kids, f)
+	}
+	if nested != nil {
+		f, err := fp.related(nested, field, path, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		kids = slices.Insert(kids, relAt, f)
 	}
 	if len(kids) == 1 {
 		return kids[0], nil
@@ -228,10 +250,6 @@ func (fp *filterParser) object(n *qnode, field string, path []string, depth int)
 func (fp *filterParser) entry(key string, n *qnode, field string, path []string,
 	depth int) (*Filter, *Error) {
 	if !strings.HasPrefix(key, "$") {
-		if field != "" {
-			return nil, invalidf(path, "Invalid key %s in %s: %s has no nested attributes",
-				key, keyString(path[:len(path)-1]), field)
-		}
 		if key == "" {
 			return nil, invalidf(path, "Invalid key in %s: empty attribute name", keyString(path))
 		}
@@ -310,6 +328,43 @@ func (fp *filterParser) entry(key string, n *qnode, field string, path []string,
 	return fp.comparison(key, ar, field, vals, path)
 }
 
+// related reads the attribute keys found under field (filters[author][name]
+// and its siblings) into an OpRelated node. Its Path is the first key's, so
+// that an error names it.
+func (fp *filterParser) related(kids []qchild, field string, path []string,
+	depth int) (*Filter, *Error) {
+	first := extend(path, kids[0].key)
+	if depth > MaxDepth {
+		return nil, invalidf(first, "Invalid filters: nested more than %d levels at %s",
+			MaxDepth, keyString(first))
+	}
+	if err := fp.count(first); err != nil {
+		return nil, err
+	}
+	conds := make([]*Filter, 0, len(kids))
+	for _, kid := range kids {
+		f, err := fp.entry(kid.key, kid.node, "", extend(path, kid.key), depth)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, f)
+	}
+	inner := conds[0]
+	if len(conds) > 1 {
+		inner = &Filter{Op: OpAnd, Children: conds, Path: path}
+	}
+	return &Filter{Op: OpRelated, Field: field, Children: []*Filter{inner}, Path: first}, nil
+}
+
+// count counts one more condition against MaxConditions.
+func (fp *filterParser) count(path []string) *Error {
+	fp.conditions++
+	if fp.conditions > MaxConditions {
+		return invalidf(path, "Invalid filters: more than %d conditions", MaxConditions)
+	}
+	return nil
+}
+
 // attribute reads the value given for an attribute: a plain value ($eq), a
 // list of plain values ($in), or a container of operators.
 func (fp *filterParser) attribute(n *qnode, field string, path []string,
@@ -336,9 +391,8 @@ func (fp *filterParser) attribute(n *qnode, field string, path []string,
 
 func (fp *filterParser) comparison(op string, ar arity, field string, vals []string,
 	path []string) (*Filter, *Error) {
-	fp.conditions++
-	if fp.conditions > MaxConditions {
-		return nil, invalidf(path, "Invalid filters: more than %d conditions", MaxConditions)
+	if err := fp.count(path); err != nil {
+		return nil, err
 	}
 	switch ar {
 	case arityOne:
@@ -360,21 +414,20 @@ func (fp *filterParser) comparison(op string, ar arity, field string, vals []str
 	return &Filter{Op: op, Field: field, Values: vals, Path: path}, nil
 }
 
-// parseSort reads sort=a,b:desc, sort[0]=a&sort[1]=b:asc, sort[a]=desc and
-// sort[0][a]=desc.
-func (p *Params) parseSort(n *qnode) *Error {
-	path := []string{"sort"}
+// parseSort reads, at path, sort=a,b:desc, sort[0]=a&sort[1]=b:asc,
+// sort[a]=desc and sort[0][a]=desc, appending to keys.
+func parseSort(n *qnode, path []string, keys *[]SortField) *Error {
 	if n.leaf {
-		return p.sortList(n.val, path)
+		return sortList(n.val, path, keys)
 	}
 	if n.isArray() {
 		for i, e := range n.elems() {
 			ep := extend(path, strconv.Itoa(i))
 			var err *Error
 			if e.leaf {
-				err = p.sortList(e.val, ep)
+				err = sortList(e.val, ep, keys)
 			} else {
-				err = p.sortObject(e, ep)
+				err = sortObject(e, ep, keys)
 			}
 			if err != nil {
 				return err
@@ -382,10 +435,10 @@ func (p *Params) parseSort(n *qnode) *Error {
 		}
 		return nil
 	}
-	return p.sortObject(n, path)
+	return sortObject(n, path, keys)
 }
 
-func (p *Params) sortList(s string, path []string) *Error {
+func sortList(s string, path []string, keys *[]SortField) *Error {
 	for {
 		term, rest, more := strings.Cut(s, ",")
 		term = strings.TrimSpace(term)
@@ -393,7 +446,8 @@ func (p *Params) sortList(s string, path []string) *Error {
 			return invalidf(path, "Invalid sort at %s: empty sort key", keyString(path))
 		}
 		field, dir, _ := strings.Cut(term, ":")
-		if err := p.addSort(strings.TrimSpace(field), strings.TrimSpace(dir), path); err != nil {
+		err := addSort(strings.TrimSpace(field), strings.TrimSpace(dir), path, keys)
+		if err != nil {
 			return err
 		}
 		if !more {
@@ -403,21 +457,21 @@ func (p *Params) sortList(s string, path []string) *Error {
 	}
 }
 
-func (p *Params) sortObject(n *qnode, path []string) *Error {
+func sortObject(n *qnode, path []string, keys *[]SortField) *Error {
 	for _, kid := range n.kids {
 		key, c := kid.key, kid.node
 		if !c.leaf {
 			kp := extend(path, key)
 			return invalidf(kp, "Invalid sort at %s: expected asc or desc", keyString(kp))
 		}
-		if err := p.addSort(key, c.val, extend(path, key)); err != nil {
+		if err := addSort(key, c.val, extend(path, key), keys); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (p *Params) addSort(field, dir string, path []string) *Error {
+func addSort(field, dir string, path []string, keys *[]SortField) *Error {
 	if field == "" {
 		return invalidf(path, "Invalid sort at %s: empty attribute name", keyString(path))
 	}
@@ -430,17 +484,18 @@ func (p *Params) addSort(field, dir string, path []string) *Error {
 		return invalidf(path, "Invalid sort direction %s for %s: expected asc or desc",
 			quote(dir), field)
 	}
-	if len(p.Sort) >= MaxSort {
+	if len(*keys) >= MaxSort {
 		return invalidf(path, "Invalid sort: more than %d sort keys", MaxSort)
 	}
-	p.Sort = append(p.Sort, SortField{Field: field, Desc: desc})
+	*keys = append(*keys, SortField{Field: field, Desc: desc})
 	return nil
 }
 
-// parseFields reads fields[0]=a&fields[1]=b and fields=a,b; "*" means all.
-func (p *Params) parseFields(n *qnode) *Error {
-	path := []string{"fields"}
+// parseFields reads, at path, fields[0]=a&fields[1]=b and fields=a,b; "*"
+// means all, returned as nil.
+func parseFields(n *qnode, path []string) ([]string, *Error) {
 	var all bool
+	var names []string
 	add := func(s string, path []string) *Error {
 		for {
 			name, rest, more := strings.Cut(s, ",")
@@ -450,11 +505,11 @@ func (p *Params) parseFields(n *qnode) *Error {
 				return invalidf(path, "Invalid value for %s: empty field name", keyString(path))
 			case name == "*":
 				all = true
-			case !contains(p.Fields, name):
-				if len(p.Fields) >= MaxFields {
+			case !slices.Contains(names, name):
+				if len(names) >= MaxFields {
 					return invalidf(path, "Invalid fields: more than %d names", MaxFields)
 				}
-				p.Fields = append(p.Fields, name)
+				names = append(names, name)
 			}
 			if !more {
 				return nil
@@ -465,70 +520,27 @@ func (p *Params) parseFields(n *qnode) *Error {
 	switch {
 	case n.leaf:
 		if err := add(n.val, path); err != nil {
-			return err
+			return nil, err
 		}
 	case n.isArray():
 		for i, e := range n.elems() {
 			ep := extend(path, strconv.Itoa(i))
 			if !e.leaf {
-				return invalidf(ep, "Invalid value for %s: expected a field name", keyString(ep))
+				return nil, invalidf(ep, "Invalid value for %s: expected a field name",
+					keyString(ep))
 			}
 			if err := add(e.val, ep); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	default:
-		return invalidf(path, "Invalid value for fields: expected a list of field names")
+		return nil, invalidf(path, "Invalid value for %s: expected a list of field names",
+			keyString(path))
 	}
 	if all {
-		p.Fields = nil
+		return nil, nil
 	}
-	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// parsePopulate reads populate=*, populate=a,b, populate[0]=a and
-// populate[a][...]=..., recording target names for Compile to check.
-func (p *Params) parsePopulate(n *qnode) *Error {
-	add := func(s string) {
-		for {
-			var name string
-			name, s, _ = strings.Cut(s, ",")
-			if name = strings.TrimSpace(name); name != "" && !contains(p.Populate, name) {
-				p.Populate = append(p.Populate, name)
-			}
-			if s == "" {
-				return
-			}
-		}
-	}
-	switch {
-	case n.leaf:
-		add(n.val)
-	case n.isArray():
-		for i, e := range n.elems() {
-			if !e.leaf {
-				ep := []string{"populate", strconv.Itoa(i)}
-				return invalidf(ep, "Invalid value for %s: expected a relation name", keyString(ep))
-			}
-			add(e.val)
-		}
-	default:
-		for _, kid := range n.kids {
-			if !contains(p.Populate, kid.key) {
-				p.Populate = append(p.Populate, kid.key)
-			}
-		}
-	}
-	return nil
+	return names, nil
 }
 
 // parsePagination reads pagination[page], [pageSize], [start], [limit] and

@@ -16,7 +16,7 @@ func render(f *query.Filter) string {
 		return ""
 	}
 	var parts []string
-	if f.Field != "" && f.Children == nil {
+	if f.Field != "" && (f.Children == nil || f.Op == query.OpRelated) {
 		parts = append(parts, f.Field)
 	}
 	for _, v := range f.Values {
@@ -98,10 +98,6 @@ func TestParseReadsSortFieldsStatusAndSearch(t *testing.T) {
 		{"status=draft", query.Params{Status: "draft"}},
 		{"status=published", query.Params{Status: "published"}},
 		{"_q=hello+world%21", query.Params{Search: "hello world!"}},
-		{"populate=*", query.Params{Populate: []string{"*"}}},
-		{"populate[0]=*", query.Params{Populate: []string{"*"}}},
-		{"populate=author,tags", query.Params{Populate: []string{"author", "tags"}}},
-		{"populate[author][fields][0]=name", query.Params{Populate: []string{"author"}}},
 		{"locale=en", query.Params{Locale: "en"}},
 	}
 	for _, tc := range cases {
@@ -111,7 +107,7 @@ func TestParseReadsSortFieldsStatusAndSearch(t *testing.T) {
 			continue
 		}
 		got := query.Params{Sort: p.Sort, Fields: p.Fields, Status: p.Status, Search: p.Search,
-			Populate: p.Populate, Locale: p.Locale}
+			Locale: p.Locale}
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s:\n got  %+v\n want %+v", tc.q, got, tc.want)
 		}
@@ -176,7 +172,8 @@ func TestParseRefusesBadQueries(t *testing.T) {
 		{"filters[title][$between]=1", query.KindValidation, "expected two values", nil},
 		{"filters[title][$eq][0]=1&filters[title][$eq][1]=2", query.KindValidation,
 			"expected one value", nil},
-		{"filters[title][x]=1", query.KindValidation, "Invalid key x", nil},
+		{"filters[title][x][$foo]=1", query.KindValidation, "Invalid operator $foo",
+			[]string{"filters", "title", "x", "$foo"}},
 		{"filters[$and][a][title]=1", query.KindValidation, "expected a list", nil},
 		{"filters[$not]=1", query.KindValidation, "expected conditions", nil},
 		{"filters[title]=1&filters[title][$eq]=2", query.KindValidation,

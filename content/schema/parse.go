@@ -141,6 +141,12 @@ func decodeAttribute(name string, raw json.RawMessage, errs *Errors) *Attribute 
 	f.str("regex", &a.Regex)
 	f.strings("enum", &a.Enum)
 	f.str("targetField", &a.TargetField)
+	f.str("relation", &a.Relation)
+	f.str("target", &a.Target)
+	f.str("inversedBy", &a.InversedBy)
+	f.str("mappedBy", &a.MappedBy)
+	f.boolean("multiple", &a.Multiple)
+	f.strings("allowedTypes", &a.AllowedTypes)
 	return a
 }
 

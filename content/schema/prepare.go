@@ -74,13 +74,17 @@ func (s *Schema) Prepare(input, existing map[string]any, create bool, mode Write
 	}
 	w.errs = w.unknownKeys()
 	for _, a := range s.Attributes {
+		if a.IsLink() {
+			// Links live outside data; the content service writes them.
+			continue
+		}
 		if err := w.take(a); err != nil {
 			w.errs.add([]string{a.Name}, "%s", err.Error())
 		}
 	}
 	w.generateUIDs()
 	for _, a := range s.Attributes {
-		if !w.draft || w.written[a.Name] {
+		if !a.IsLink() && (!w.draft || w.written[a.Name]) {
 			w.check(a)
 		}
 	}

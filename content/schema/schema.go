@@ -31,13 +31,36 @@ const (
 	TypeDateTime    = "datetime"
 	TypeEnumeration = "enumeration"
 	TypeJSON        = "json"
+	// TypeRelation links documents of content types (see Attribute.Relation).
+	TypeRelation = "relation"
+	// TypeMedia links files of the media library.
+	TypeMedia = "media"
 )
+
+// Relation kinds, as Strapi names them. The owning side of a two-sided
+// relation names the other side with inversedBy; the other side answers
+// with mappedBy.
+const (
+	OneToOne   = "oneToOne"
+	OneToMany  = "oneToMany"
+	ManyToOne  = "manyToOne"
+	ManyToMany = "manyToMany"
+	// OneWay and ManyWay are one-sided: the target does not see them.
+	OneWay  = "oneWay"
+	ManyWay = "manyWay"
+)
+
+// RelationKinds lists the relation kinds Herald supports.
+var RelationKinds = []string{OneToOne, OneToMany, ManyToOne, ManyToMany, OneWay, ManyWay}
+
+// MediaKinds are the allowedTypes values of a media attribute.
+var MediaKinds = []string{"images", "videos", "audios", "files"}
 
 // SupportedTypes lists the attribute types in the order the panel offers them.
 var SupportedTypes = []string{
 	TypeString, TypeText, TypeRichText, TypeEmail, TypeUID, TypeInteger, TypeBigInteger,
 	TypeFloat, TypeDecimal, TypeBoolean, TypeDate, TypeTime, TypeDateTime, TypeEnumeration,
-	TypeJSON,
+	TypeJSON, TypeRelation, TypeMedia,
 }
 
 // Schema is a content type's definition, in Strapi's schema.json shape.
@@ -78,6 +101,61 @@ type Attribute struct {
 	Enum      []string        `json:"enum,omitempty"`
 	// TargetField is the attribute a uid is generated from.
 	TargetField string `json:"targetField,omitempty"`
+	// Relation is a relation attribute's kind (see RelationKinds).
+	Relation string `json:"relation,omitempty"`
+	// Target is the uid of a relation's target content type.
+	Target string `json:"target,omitempty"`
+	// InversedBy names, on the owning side, the target's attribute that
+	// shows the relation from the other side.
+	InversedBy string `json:"inversedBy,omitempty"`
+	// MappedBy names, on the other side, the owning attribute.
+	MappedBy string `json:"mappedBy,omitempty"`
+	// Multiple makes a media attribute hold a list of files.
+	Multiple bool `json:"multiple,omitempty"`
+	// AllowedTypes limits a media attribute to these kinds of file
+	// (MediaKinds); empty allows every kind.
+	AllowedTypes []string `json:"allowedTypes,omitempty"`
+}
+
+// IsLink reports whether the attribute's values are links to other
+// documents or files, kept outside the entry's data.
+func (a *Attribute) IsLink() bool {
+	return a.Type == TypeRelation || a.Type == TypeMedia
+}
+
+// IsMany reports whether a relation or media attribute holds a list.
+func (a *Attribute) IsMany() bool {
+	switch a.Type {
+	case TypeMedia:
+		return a.Multiple
+	case TypeRelation:
+		switch a.Relation {
+		case OneToMany, ManyToMany, ManyWay:
+			return true
+		}
+	}
+	return false
+}
+
+// IsInverse reports whether a relation attribute is the other side of a
+// relation another type owns (mappedBy).
+func (a *Attribute) IsInverse() bool {
+	return a.Type == TypeRelation && a.MappedBy != ""
+}
+
+// MirrorRelation returns the kind the other side of a two-sided relation of
+// kind k has: oneToMany answers manyToOne and the reverse; oneToOne and
+// manyToMany answer themselves. One-sided kinds have no mirror ("").
+func MirrorRelation(k string) string {
+	switch k {
+	case OneToMany:
+		return ManyToOne
+	case ManyToOne:
+		return OneToMany
+	case OneToOne, ManyToMany:
+		return k
+	}
+	return ""
 }
 
 // IsText reports whether the attribute holds free text (searched by _q).

@@ -50,7 +50,7 @@ var reservedAttributeNames = setOf(
 // unsupportedTypes are Strapi attribute types Herald knows but does not
 // (yet) store.
 var unsupportedTypes = setOf(
-	"blocks", "component", "dynamiczone", "relation", "media", "password", "customField",
+	"blocks", "component", "dynamiczone", "password", "customField",
 )
 
 // setOf builds a set of strings.
@@ -187,6 +187,9 @@ func (s *Schema) validateAttribute(a *Attribute, seen map[string]string, errs *E
 		seen[lower] = a.Name
 	}
 	if !validateType(a, errs) {
+		return
+	}
+	if !validateLink(a, errs) {
 		return
 	}
 	sound := validateEnum(a, errs)
@@ -399,4 +402,94 @@ func decodeValue(raw json.RawMessage) (any, error) {
 		return nil, problem("is not valid JSON")
 	}
 	return v, nil
+}
+
+// typeUIDPattern is a content type uid, api::<singular>.<singular>.
+var typeUIDPattern = regexp.MustCompile(`^api::([a-z][a-z0-9-]*)\.([a-z][a-z0-9-]*)$`)
+
+// validateLink checks the options of relation and media attributes, and
+// that other types do not use them. It reports whether the attribute needs
+// the checks of ordinary attributes (false for relation and media ones,
+// which take none of their options).
+func validateLink(a *Attribute, errs *Errors) bool {
+	path := []string{"attributes", a.Name}
+	if !a.IsLink() {
+		for _, o := range []struct {
+			key string
+			set bool
+		}{{"relation", a.Relation != ""}, {"target", a.Target != ""},
+			{"inversedBy", a.InversedBy != ""}, {"mappedBy", a.MappedBy != ""},
+			{"multiple", a.Multiple}, {"allowedTypes", len(a.AllowedTypes) > 0}} {
+			if o.set {
+				optionNotAllowed(a, o.key, errs)
+			}
+		}
+		return true
+	}
+	for _, o := range []struct {
+		key string
+		set bool
+	}{{"unique", a.Unique}, {"default", a.Default != nil}, {"minLength", a.MinLength != nil},
+		{"maxLength", a.MaxLength != nil}, {"min", a.Min != nil}, {"max", a.Max != nil},
+		{"regex", a.Regex != ""}, {"enum", len(a.Enum) > 0}, {"targetField", a.TargetField != ""}} {
+		if o.set {
+			optionNotAllowed(a, o.key, errs)
+		}
+	}
+	if a.Type == TypeMedia {
+		for _, o := range []struct {
+			key string
+			set bool
+		}{{"relation", a.Relation != ""}, {"target", a.Target != ""},
+			{"inversedBy", a.InversedBy != ""}, {"mappedBy", a.MappedBy != ""}} {
+			if o.set {
+				optionNotAllowed(a, o.key, errs)
+			}
+		}
+		for i, k := range a.AllowedTypes {
+			if !slices.Contains(MediaKinds, k) || slices.Contains(a.AllowedTypes[:i], k) {
+				errs.add(append(path, "allowedTypes"), "attribute %s: allowedTypes must list "+
+					"distinct values among %s, not %q", a.Name, strings.Join(MediaKinds, ", "), k)
+			}
+		}
+		return false
+	}
+	if a.Multiple {
+		optionNotAllowed(a, "multiple", errs)
+	}
+	if len(a.AllowedTypes) > 0 {
+		optionNotAllowed(a, "allowedTypes", errs)
+	}
+	switch {
+	case a.Relation == "":
+		errs.add(append(path, "relation"), "attribute %s: relation is required (one of %s)",
+			a.Name, strings.Join(RelationKinds, ", "))
+	case !slices.Contains(RelationKinds, a.Relation):
+		errs.add(append(path, "relation"), "attribute %s: relation %q is not supported "+
+			"(use one of %s)", a.Name, a.Relation, strings.Join(RelationKinds, ", "))
+	}
+	if a.Target == "" {
+		errs.add(append(path, "target"), "attribute %s: target is required "+
+			"(the uid of a content type, api::name.name)", a.Name)
+	} else if m := typeUIDPattern.FindStringSubmatch(a.Target); m == nil || m[1] != m[2] {
+		errs.add(append(path, "target"), "attribute %s: target %q must be a content type "+
+			"uid, api::name.name", a.Name, a.Target)
+	}
+	switch {
+	case a.InversedBy != "" && a.MappedBy != "":
+		errs.add(append(path, "mappedBy"), "attribute %s: a relation has inversedBy (the "+
+			"owning side) or mappedBy (the other side), not both", a.Name)
+	case (a.InversedBy != "" || a.MappedBy != "") && MirrorRelation(a.Relation) == "" &&
+		slices.Contains(RelationKinds, a.Relation):
+		errs.add(append(path, "relation"), "attribute %s: relation %s is one-sided and takes "+
+			"no inversedBy or mappedBy", a.Name, a.Relation)
+	}
+	for _, o := range []struct{ key, v string }{{"inversedBy", a.InversedBy},
+		{"mappedBy", a.MappedBy}} {
+		if o.v != "" && !attributeNamePattern.MatchString(o.v) {
+			errs.add(append(path, o.key), "attribute %s: %s %q is not an attribute name",
+				a.Name, o.key, o.v)
+		}
+	}
+	return false
 }

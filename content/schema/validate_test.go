@@ -391,8 +391,8 @@ func TestValidateRefusesBadSchemas(t *testing.T) {
 }
 
 func TestValidateNamesEachUnsupportedType(t *testing.T) {
-	for _, typ := range []string{"blocks", "component", "dynamiczone", "relation", "media",
-		"password", "customField"} {
+	for _, typ := range []string{"blocks", "component", "dynamiczone", "password",
+		"customField"} {
 		s, err := Parse([]byte(withAttributes(`"field": {"type": "` + typ + `"}`)))
 		if err != nil {
 			t.Fatal(err)
