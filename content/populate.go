@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -373,7 +374,7 @@ func fileJSON(f File, fields []string) ([]byte, error) {
 	first := true
 	for _, m := range ms {
 		k := string(m.key)
-		if k != "id" && k != "documentId" && !containsString(fields, k) {
+		if k != "id" && k != "documentId" && !slices.Contains(fields, k) {
 			continue
 		}
 		if !first {
@@ -385,15 +386,6 @@ func fileJSON(f File, fields []string) ([]byte, error) {
 		out = append(out, m.value...)
 	}
 	return append(out, '}'), nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // renderRow renders one row read in transaction tx with its relations and

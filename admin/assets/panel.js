@@ -130,8 +130,10 @@
   }
 
   // The media library's upload form: sent with XMLHttpRequest so that a
-  // progress bar can follow the upload; the answer is the library again
-  // (after the redirect) or an error page, whose heading is shown.
+  // progress bar can follow the upload. X-Herald-Upload asks the server for
+  // 204 instead of a redirect (which XMLHttpRequest would follow, taking
+  // the flash message), and the script then loads the library; an error
+  // page's reason is shown in the status line.
   function setupUpload(form) {
     var bar = form.querySelector("[data-upload-progress]");
     var status = form.querySelector("[data-upload-status]");
@@ -155,16 +157,24 @@
         }
         var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
         var reason = doc.querySelector("main .card p");
-        status.textContent = "Upload failed: " +
-          (reason ? reason.textContent : "the server answered " + xhr.status);
+        var why = reason ? reason.textContent : "the server answered " + xhr.status;
+        if (!reason && xhr.status === 413) {
+          // The server refuses a body over the limit before any handler
+          // runs, in plain text.
+          why = "the upload is larger than the limit shown above.";
+        }
+        status.textContent = "Upload failed: " + why;
+        bar.hidden = true;
         button.disabled = false;
       });
       xhr.addEventListener("error", function () {
         status.textContent = "Upload failed: the connection was lost.";
+        bar.hidden = true;
         button.disabled = false;
       });
       xhr.open("POST", form.action);
       xhr.setRequestHeader("X-CSRF-Token", csrfToken());
+      xhr.setRequestHeader("X-Herald-Upload", "progress");
       xhr.send(new FormData(form));
     });
   }

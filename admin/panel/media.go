@@ -81,15 +81,20 @@ func (p *Panel) Media(c *fiber.Ctx) error {
 	return p.render(c, fiber.StatusOK, views.MediaListPage(l))
 }
 
+// uploadScriptHeader marks an upload sent by the panel's script, which
+// follows it with a progress bar and then loads the library itself.
+const uploadScriptHeader = "X-Herald-Upload"
+
 // UploadMedia answers POST /admin/media, a multipart form with one or more
 // files. The panel's script sends it with a progress bar; without the
-// script it is an ordinary form post. Either way the answer is a redirect
-// to the library, or an error page with the reason.
+// script it is an ordinary form post. The answer is a redirect to the
+// library (204 to the script, see uploadDone), or an error page with the
+// reason.
 func (p *Panel) UploadMedia(c *fiber.Ctx) error {
 	form, err := c.MultipartForm()
 	if err != nil || len(form.File["files"]) == 0 {
 		setFlash(c, "error", "Choose at least one file to upload.")
-		return redirect(c, "/admin/media")
+		return uploadDone(c)
 	}
 	for _, fh := range form.File["files"] {
 		if fh.Size > p.media.Limit() {
@@ -109,6 +114,16 @@ func (p *Panel) UploadMedia(c *fiber.Ctx) error {
 	}
 	n := len(form.File["files"])
 	setFlash(c, "ok", plural(n, "file uploaded.", "files uploaded."))
+	return uploadDone(c)
+}
+
+// uploadDone ends an upload: a redirect to the library for a form post,
+// 204 for the script. XMLHttpRequest would follow a redirect itself and
+// take the flash message meant for the page the script loads next.
+func uploadDone(c *fiber.Ctx) error {
+	if c.Get(uploadScriptHeader) != "" {
+		return c.SendStatus(fiber.StatusNoContent)
+	}
 	return redirect(c, "/admin/media")
 }
 
