@@ -74,7 +74,7 @@ func entryOf(t *testing.T, e content.Event) map[string]any {
 	return m
 }
 
-func newService(t *testing.T, db *content.DB) (*content.Service, *sink) {
+func newService(t testing.TB, db *content.DB) (*content.Service, *sink) {
 	t.Helper()
 	rec := &sink{}
 	svc, err := content.NewService(context.Background(), db, content.Config{Events: rec})
@@ -84,7 +84,7 @@ func newService(t *testing.T, db *content.DB) (*content.Service, *sink) {
 	return svc, rec
 }
 
-func mustType(t *testing.T, svc *content.Service, raw string) *content.Type {
+func mustType(t testing.TB, svc *content.Service, raw string) *content.Type {
 	t.Helper()
 	sc, err := schema.Parse([]byte(raw))
 	if err != nil {

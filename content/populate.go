@@ -233,7 +233,7 @@ func (s *Service) populateRelation(q querier, rows []docRow, published, private 
 		keys := uniqueDocIDs(rows)
 		b.WriteString("SELECT r.target_document_id, " + s.docColumnsOf() + " FROM entries " +
 			"JOIN entry_relations r ON r.entry_id = entries.id WHERE r.target_document_id IN (" +
-			placeholders(len(keys)) + ") AND r.field = ? AND entries.content_type = ? AND " +
+			placeholders(len(keys)) + ") AND r.field = ? AND " + s.linkedTypeTerm() + " AND " +
 			s.stateTerm(targetPublished))
 		args = append(keys, pl.attr.MappedBy, tgt.UID)
 	} else {
@@ -244,7 +244,7 @@ func (s *Service) populateRelation(q querier, rows []docRow, published, private 
 		b.WriteString("SELECT " + s.castKey("r.entry_id") + ", " + s.docColumnsOf() +
 			" FROM entry_relations r JOIN entries ON entries.document_id = r.target_document_id " +
 			"WHERE r.entry_id IN (" + placeholders(len(keys)) + ") AND r.field = ? AND " +
-			"entries.content_type = ? AND " + s.stateTerm(targetPublished))
+			s.linkedTypeTerm() + " AND " + s.stateTerm(targetPublished))
 		args = append(keys, pl.attr.Name, tgt.UID)
 	}
 	if pl.where != "" {
@@ -286,6 +286,17 @@ func (s *Service) populateRelation(q querier, rows []docRow, published, private 
 		out[f.key] = append(out[f.key], doc)
 	}
 	return out, nil
+}
+
+// linkedTypeTerm restricts the linked rows to the target type; its
+// argument is the uid. On SQLite the type is compared as +content_type:
+// without statistics the planner would otherwise read every row of the
+// type through the per-type index, instead of starting from the links.
+func (s *Service) linkedTypeTerm() string {
+	if s.db.Dialect == SQLite {
+		return "+entries.content_type = ?"
+	}
+	return "entries.content_type = ?"
 }
 
 // castKey makes an integer key column read as text.

@@ -43,7 +43,7 @@ type blog struct {
 	ctx                           context.Context
 }
 
-func newBlog(t *testing.T, db *content.DB) *blog {
+func newBlog(t testing.TB, db *content.DB) *blog {
 	t.Helper()
 	svc, rec := newService(t, db)
 	b := &blog{svc: svc, rec: rec, db: db, ctx: context.Background(),
@@ -58,7 +58,7 @@ func newBlog(t *testing.T, db *content.DB) *blog {
 }
 
 // create makes a document and returns its documentId.
-func (b *blog) create(t *testing.T, typ *content.Type, in map[string]any, publish bool) string {
+func (b *blog) create(t testing.TB, typ *content.Type, in map[string]any, publish bool) string {
 	t.Helper()
 	doc, err := b.svc.Create(b.ctx, b.actor, typ, in, content.WriteOptions{Publish: publish})
 	if err != nil {
