@@ -35,6 +35,9 @@ const sqliteWriteParams = "_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=on
 const sqliteReadParams = "_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=on" +
 	"&_synchronous=NORMAL&_query_only=1"
 
+// sqliteReaders is the size of the SQLite read pool.
+const sqliteReaders = 8
+
 // DB is Herald's database: one writer and a pool of readers on SQLite, one
 // pool for both on PostgreSQL.
 type DB struct {
@@ -119,8 +122,8 @@ func OpenDB(ctx context.Context, dbURL, dataDir string) (*DB, error) {
 		return nil, err
 	}
 	rdb, _ := r.DB()
-	rdb.SetMaxOpenConns(8)
-	rdb.SetMaxIdleConns(8)
+	rdb.SetMaxOpenConns(sqliteReaders)
+	rdb.SetMaxIdleConns(sqliteReaders)
 	rdb.SetConnMaxLifetime(0)
 	return &DB{Dialect: SQLite, Write: w, Read: r, URL: path, Bus: NewLocalBus()}, nil
 }
@@ -136,6 +139,38 @@ func openSQLite(path, params string, shared *gorm.Config) (*gorm.DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return g, nil
+}
+
+// ReleaseMemory hands back what idle SQLite connections hold: the idle
+// readers are closed (the pool opens new ones when reads come back) and the
+// writer frees its page cache, once it is free or ctx ends. On PostgreSQL
+// it does nothing.
+func (db *DB) ReleaseMemory(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	rdb, err := db.Read.DB()
+	if err != nil {
+		return err
+	}
+	// Lowering the idle limit closes the idle connections beyond it at
+	// once; raising it again keeps the pool's size under load.
+	rdb.SetMaxIdleConns(0)
+	rdb.SetMaxIdleConns(sqliteReaders)
+
+	wdb, err := db.Write.DB()
+	if err != nil {
+		return err
+	}
+	c, err := wdb.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("release sqlite memory: %w", err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "PRAGMA shrink_memory"); err != nil {
+		return fmt.Errorf("release sqlite memory: %w", err)
+	}
+	return nil
 }
 
 // SQL returns the writer's *sql.DB, for migrations.

@@ -107,6 +107,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, logOu
 	}
 	log := newLogger(cfg, logOut)
 	started := time.Now()
+	limitCArenas(cArenas)
 	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
@@ -142,6 +143,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, logOu
 	if err := h.Start(ctx); err != nil {
 		return err
 	}
+	idleCtx, stopIdle := context.WithCancel(ctx)
+	idleDone := make(chan struct{})
+	go func() {
+		defer close(idleDone)
+		releaseWhenIdle(idleCtx, db, log)
+	}()
+	// Stopped before the database closes (deferred earlier, so run later).
+	defer func() {
+		stopIdle()
+		<-idleDone
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- h.App.Listen(cfg.Addr) }()
