@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,6 +70,20 @@ func (s *Service) observe(ctx context.Context, r *attemptResult, o outcome) {
 		return
 	}
 	s.m.duration.Observe(r.duration.Seconds())
+	level, msg, outcome := slog.LevelDebug, "webhook delivered", outcomeSucceeded
+	switch o.status {
+	case StatusFailed:
+		level, msg, outcome = slog.LevelWarn, "webhook delivery failed", outcomeFailed
+	case StatusPending:
+		level, msg, outcome = slog.LevelInfo, "webhook attempt failed; retry scheduled",
+			outcomeRetry
+	}
+	s.m.outcomes.WithLabelValues(outcome).Inc()
+	// Most attempts succeed and log at Debug, usually off: skip building
+	// their attributes.
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
 	attrs := []any{
 		"delivery_id", r.job.deliveryID, "webhook_id", r.job.webhookID,
 		"event_id", r.job.eventID, "attempt", r.number, "trigger", r.trigger,
@@ -77,18 +92,10 @@ func (s *Service) observe(ctx context.Context, r *attemptResult, o outcome) {
 	if r.err != "" {
 		attrs = append(attrs, "error", r.err)
 	}
-	switch o.status {
-	case StatusSucceeded:
-		s.m.outcomes.WithLabelValues(outcomeSucceeded).Inc()
-		s.log.DebugContext(ctx, "webhook delivered", attrs...)
-	case StatusFailed:
-		s.m.outcomes.WithLabelValues(outcomeFailed).Inc()
-		s.log.WarnContext(ctx, "webhook delivery failed", attrs...)
-	default:
-		s.m.outcomes.WithLabelValues(outcomeRetry).Inc()
+	if o.next != nil {
 		attrs = append(attrs, "next_attempt_at", *o.next)
-		s.log.InfoContext(ctx, "webhook attempt failed; retry scheduled", attrs...)
 	}
+	s.log.Log(ctx, level, msg, attrs...)
 }
 
 // dueCount counts the pending deliveries of enabled webhooks that are due

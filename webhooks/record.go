@@ -33,12 +33,13 @@ func (eventRow) TableName() string { return "webhook_events" }
 // and one pending delivery for every enabled webhook that lists the event
 // and, for entry events, whose content types are empty or contain the
 // event's. The webhooks come from memory, so Record adds no query beyond
-// its inserts. An error rolls the change back.
+// its inserts, and a usual change (one or two events, any number of
+// webhooks) takes two statements: one multi-row insert of the events and
+// one of their deliveries. An error rolls the change back.
 func (s *Service) Record(ctx context.Context, tx *gorm.DB, events []content.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	tx = tx.WithContext(ctx)
 	now := s.now()
 	hooks := s.hooks.get()
 
@@ -50,30 +51,63 @@ func (s *Service) Record(ctx context.Context, tx *gorm.DB, events []content.Even
 		}
 		rows[i] = row
 	}
-	if err := tx.Create(&rows).Error; err != nil {
-		return fmt.Errorf("record webhook events: %w", err)
+	for rest := rows; len(rest) > 0; {
+		n := insertChunk(len(rest))
+		if err := s.insertEvents(ctx, tx, rest[:n]); err != nil {
+			return fmt.Errorf("record webhook events: %w", err)
+		}
+		rest = rest[n:]
 	}
 
+	var pairs []any
 	for i, ev := range events {
-		ids := hooks.match(ev.Name, ev.UID)
-		if len(ids) == 0 {
-			continue
-		}
-		// Selecting from webhooks again inside the transaction skips a
-		// webhook disabled or deleted since the cache was loaded, in the
-		// same statement as the insert.
-		err := tx.Exec(`INSERT INTO webhook_deliveries
-			(webhook_id, event_id, event, uid, document_id, status, attempt_count, retry_base,
-			 next_trigger, next_attempt_at, created_at, updated_at)
-			SELECT id, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ? FROM webhooks
-			WHERE id IN ? AND state = ?`,
-			rows[i].ID, ev.Name, ev.UID, ev.DocumentID, StatusPending, TriggerScheduled,
-			now, now, now, ids, StateEnabled).Error
-		if err != nil {
-			return fmt.Errorf("record webhook deliveries of %s: %w", rows[i].ID, err)
+		for _, id := range hooks.match(ev.Name, ev.UID) {
+			pairs = append(pairs, rows[i].ID, id)
 		}
 	}
+	err := padChunks(len(pairs)/2, func(from, to, size int) error {
+		return s.insertDeliveries(ctx, tx, pairs[2*from:2*to], size, now)
+	})
+	if err != nil {
+		return fmt.Errorf("record webhook deliveries: %w", err)
+	}
 	return nil
+}
+
+// insertEvents inserts outbox rows with one statement.
+func (s *Service) insertEvents(ctx context.Context, tx *gorm.DB, rows []eventRow) error {
+	q := `INSERT INTO webhook_events (id, name, uid, document_id, payload, created_at)
+		VALUES ` + repeatRow("(?, ?, ?, ?, ?, ?)", len(rows))
+	args := make([]any, 0, 6*len(rows))
+	for _, r := range rows {
+		args = append(args, r.ID, r.Name, r.UID, r.DocumentID, r.Payload, r.CreatedAt)
+	}
+	_, err := s.exec(ctx, tx, q, args...)
+	return err
+}
+
+// insertDeliveries inserts a pending delivery for each (event id, webhook
+// id) pair with one statement of size rows. Joining webhooks inside the
+// transaction skips a webhook disabled or deleted since the cache was
+// loaded.
+func (s *Service) insertDeliveries(ctx context.Context, tx *gorm.DB, pairs []any, size int,
+	now time.Time) error {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO webhook_deliveries
+		(webhook_id, event_id, event, uid, document_id, status, attempt_count, retry_base,
+		 next_trigger, next_attempt_at, created_at, updated_at)
+		SELECT w.id, e.id, e.name, e.uid, e.document_id, ?, 0, 0, ?, ?, ?, ?
+		FROM (VALUES `)
+	valueRows(s.db.Dialect, &b, size, "text", "bigint")
+	b.WriteString(`) AS p
+		JOIN webhook_events e ON e.id = p.column1
+		JOIN webhooks w ON w.id = p.column2 AND w.state = ?`)
+	args := make([]any, 0, 2*size+6)
+	args = append(args, StatusPending, TriggerScheduled, now, now, now)
+	args = pad(append(args, pairs...), 2*size-len(pairs))
+	args = append(args, StateEnabled)
+	_, err := s.exec(ctx, tx, b.String(), args...)
+	return err
 }
 
 // newEventRow builds an event's outbox row with Strapi's payload: event,

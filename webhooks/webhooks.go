@@ -17,6 +17,7 @@ package webhooks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -24,12 +25,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/herald-cms/herald/content"
 )
 
 // pollInterval is how often the dispatcher looks for due work when nothing
 // woke it: retries that became due, and work committed by other instances.
 const pollInterval = time.Second
+
+// gatherWait is how long the dispatcher waits for more results before
+// recording the ones it has.
+const gatherWait = time.Millisecond
 
 // pruneInterval is how often retention pruning runs.
 const pruneInterval = time.Hour
@@ -44,6 +51,8 @@ type Service struct {
 	client *http.Client
 	hooks  hookCache
 	m      *metrics
+	// stmts holds the prepared hot statements on SQLite.
+	stmts *stmtCache
 
 	// wake holds at most one pending wake-up for the dispatcher.
 	wake chan struct{}
@@ -59,10 +68,13 @@ type running struct {
 	stopClaiming context.CancelFunc
 	abort        context.CancelFunc
 	loopDone     chan struct{}
-	writerDone   chan struct{}
-	results      chan attemptResult
-	attempts     sync.WaitGroup
-	inflight     atomic.Int64
+	// jobs carries claimed deliveries to the workers, and results their
+	// finished attempts back to the loop, which records them.
+	jobs    chan job
+	results chan attemptResult
+	// inflight counts the attempts started whose result the loop has not
+	// received yet.
+	inflight atomic.Int64
 }
 
 // New returns a Service using db, with cfg's zero fields set to their
@@ -80,8 +92,14 @@ func New(db *content.DB, cfg Config) (*Service, error) {
 		log:    cfg.Logger,
 		client: cfg.Guard.Client(cfg.Timeout),
 		wake:   make(chan struct{}, 1),
+		stmts:  newStmtCache(db),
 	}
 	s.m = newMetrics(s)
+	if t, ok := s.client.Transport.(*http.Transport); ok {
+		// Every worker may be sending to the same host (several webhooks
+		// on one receiver): keep as many connections to reuse.
+		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, cfg.Workers)
+	}
 	if err := s.hooks.reload(context.Background(), db.Read); err != nil {
 		return nil, err
 	}
@@ -127,12 +145,20 @@ func (s *Service) Start(ctx context.Context) error {
 		stopClaiming: stopClaiming,
 		abort:        abort,
 		loopDone:     make(chan struct{}),
-		writerDone:   make(chan struct{}),
+		jobs:         make(chan job, s.cfg.Workers),
 		results:      make(chan attemptResult, s.cfg.Workers),
 	}
 	s.run = r
-	go s.writeLoop(r)
-	go s.dispatchLoop(loopCtx, attemptCtx, r)
+	// Long-lived workers keep the stacks an attempt grows, instead of
+	// growing a new goroutine's stack for every attempt.
+	for range s.cfg.Workers {
+		go func() {
+			for j := range r.jobs {
+				r.results <- s.send(attemptCtx, j)
+			}
+		}()
+	}
+	go s.dispatchLoop(loopCtx, r)
 	s.log.InfoContext(ctx, "webhook dispatcher started", "instance", s.cfg.InstanceID,
 		"workers", s.cfg.Workers, "per_endpoint", s.cfg.PerEndpoint)
 	return nil
@@ -153,129 +179,226 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 
 	r.stopClaiming()
-	<-r.loopDone
-
-	done := make(chan struct{})
-	go func() {
-		r.attempts.Wait()
-		close(done)
-	}()
 	select {
-	case <-done:
+	case <-r.loopDone:
 	case <-ctx.Done():
 		s.log.WarnContext(ctx, "webhook shutdown: aborting attempts in flight",
 			"in_flight", r.inflight.Load())
 		r.abort()
-		<-done
+		<-r.loopDone
 	}
-	close(r.results)
-	<-r.writerDone
 	r.abort()
 	s.log.InfoContext(ctx, "webhook dispatcher stopped", "instance", s.cfg.InstanceID)
 	return nil
 }
 
-// dispatchLoop claims and starts due deliveries until ctx ends.
-func (s *Service) dispatchLoop(ctx, attemptCtx context.Context, r *running) {
+// loopState is what the dispatch loop knows about the work waiting.
+type loopState struct {
+	// due means deliveries may be due: the last claim got all it asked
+	// for, or something woke the loop.
+	due bool
+	// capped means the last claim left due deliveries behind because of
+	// the per-webhook limit: recording results frees slots for them.
+	capped bool
+}
+
+// dispatchLoop claims and starts due deliveries and records their results
+// until ctx ends, then records the attempts still in flight. Each round is
+// one transaction that records every result waiting and claims work for
+// the free workers, so the single SQLite writer is taken once per round
+// rather than once per attempt.
+func (s *Service) dispatchLoop(ctx context.Context, r *running) {
 	defer close(r.loopDone)
+	defer close(r.jobs)
 	poll := time.NewTicker(pollInterval)
 	defer poll.Stop()
 	prune := time.NewTicker(pruneInterval)
 	defer prune.Stop()
 	s.pruneAsync(ctx)
 
-	for {
-		s.dispatch(ctx, attemptCtx, r)
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.wake:
-		case <-poll.C:
-			if err := s.hooks.refresh(ctx, s.db.Read); err != nil && ctx.Err() == nil {
-				s.log.ErrorContext(ctx, "reload webhooks", "error", err)
-			}
-		case <-prune.C:
-			s.pruneAsync(ctx)
-		}
-	}
-}
-
-// dispatch claims as many due deliveries as there are free workers and
-// starts an attempt for each.
-func (s *Service) dispatch(ctx, attemptCtx context.Context, r *running) {
+	st := loopState{due: true}
+	// Each round's results are recorded before the next round starts, so
+	// one buffer serves them all.
+	buf := make([]attemptResult, 0, s.cfg.Workers)
 	for ctx.Err() == nil {
-		free := s.cfg.Workers - int(r.inflight.Load())
-		if free <= 0 {
-			return
-		}
-		jobs, err := s.claimDetached(ctx, free)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.ErrorContext(ctx, "claim webhook deliveries", "error", err)
-			}
-			return
-		}
-		for _, j := range jobs {
-			r.inflight.Add(1)
-			r.attempts.Add(1)
-			go func() {
-				defer r.attempts.Done()
-				res := s.send(attemptCtx, j)
-				r.results <- res
-				r.inflight.Add(-1)
-				// A free worker may take more work; other instances have
-				// their own.
-				s.wakeUp()
-			}()
-		}
-		if len(jobs) < free {
-			return
-		}
-	}
-}
-
-// claimDetached claims like claim, but is not interrupted when ctx ends
-// mid-transaction: PostgreSQL may have committed a claim whose answer the
-// cancellation threw away, which would leave leases no attempt uses until
-// they expire. Every job it returns is started, and Stop waits for it.
-func (s *Service) claimDetached(ctx context.Context, limit int) ([]job, error) {
-	claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	return s.claim(claimCtx, limit)
-}
-
-// writeLoop records finished attempts, as many as are waiting in one
-// transaction, until results is closed.
-func (s *Service) writeLoop(r *running) {
-	defer close(r.writerDone)
-	const maxBatch = 64
-	for res := range r.results {
-		batch := []attemptResult{res}
-	drain:
-		for len(batch) < maxBatch {
+		clear(buf[:cap(buf)])
+		batch := buf[:0]
+		if !st.due || s.free(r) == 0 {
 			select {
-			case more, ok := <-r.results:
-				if !ok {
-					break drain
+			case <-ctx.Done():
+				continue
+			case <-s.wake:
+				st.due = true
+			case <-poll.C:
+				if err := s.hooks.refresh(ctx, s.db.Read); err != nil && ctx.Err() == nil {
+					s.log.ErrorContext(ctx, "reload webhooks", "error", err)
 				}
-				batch = append(batch, more)
-			default:
-				break drain
+				st.due = true
+			case <-prune.C:
+				s.pruneAsync(ctx)
+				continue
+			case res := <-r.results:
+				r.inflight.Add(-1)
+				batch = append(batch, res)
 			}
 		}
-		s.saveResults(batch)
-		// Finished deliveries free per-webhook slots, here and for the
-		// other instances, which may be waiting on the same webhooks.
-		s.Committed(context.Background())
+		batch = s.gather(r, batch, &st)
+		s.round(ctx, r, batch, &st)
+	}
+
+	// Stopping: record the attempts in flight as they finish (or are
+	// aborted by Stop).
+	for r.inflight.Load() > 0 {
+		res := <-r.results
+		r.inflight.Add(-1)
+		s.saveResults(r.collect([]attemptResult{res}))
 	}
 }
 
-// saveResults writes results with a context of its own: results must be
-// recorded even while the service stops. A write the database refused for
-// a passing reason (a deadlock, a serialization failure, a busy SQLite
-// file) is tried again, since a result that is never recorded means its
-// delivery is sent again once the lease expires.
+// free is how many more attempts this instance may start.
+func (s *Service) free(r *running) int {
+	return max(s.cfg.Workers-int(r.inflight.Load()), 0)
+}
+
+// collect adds every result already waiting to batch.
+func (r *running) collect(batch []attemptResult) []attemptResult {
+	for {
+		select {
+		case res := <-r.results:
+			r.inflight.Add(-1)
+			batch = append(batch, res)
+		default:
+			return batch
+		}
+	}
+}
+
+// gather adds to a batch that has results the ones already waiting and,
+// while attempts are in flight, those arriving within gatherWait: a round
+// costs about as much for one result as for dozens. A wake-up (new work)
+// ends the wait.
+func (s *Service) gather(r *running, batch []attemptResult, st *loopState) []attemptResult {
+	batch = r.collect(batch)
+	if len(batch) == 0 {
+		return batch
+	}
+	timer := time.NewTimer(gatherWait)
+	defer timer.Stop()
+	for r.inflight.Load() > 0 {
+		select {
+		case res := <-r.results:
+			r.inflight.Add(-1)
+			batch = append(batch, res)
+		case <-s.wake:
+			st.due = true
+			return r.collect(batch)
+		case <-timer.C:
+			return r.collect(batch)
+		}
+	}
+	return batch
+}
+
+// round records batch and, when workers are free and deliveries may be
+// due, claims more in the same transaction and starts them.
+func (s *Service) round(ctx context.Context, r *running, batch []attemptResult,
+	st *loopState) {
+	limit := 0
+	free := s.free(r)
+	if ctx.Err() == nil && free > 0 && (st.due || len(batch) > 0 && st.capped) {
+		limit = free
+	}
+	if limit == 0 && len(batch) == 0 {
+		return
+	}
+	c, err := s.writeAndClaim(batch, limit)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "claim webhook deliveries", "error", err)
+		}
+		// The next wake-up or poll tries again.
+		st.due = false
+		return
+	}
+	if limit > 0 {
+		st.due, st.capped = len(c.jobs) == limit, c.capped
+	}
+	for _, j := range c.jobs {
+		r.inflight.Add(1)
+		r.jobs <- j
+	}
+}
+
+// writeAndClaim records results and claims up to limit deliveries, on
+// SQLite in one transaction. It runs with a context of its own: results must be recorded
+// even while the service stops, and PostgreSQL may commit a claim whose
+// answer a cancellation would throw away, leaving leases no attempt uses
+// until they expire; every job it returns is started, and Stop waits for
+// it. A transaction the database refused for a passing reason (a
+// deadlock, a serialization failure, a busy SQLite file) is tried again.
+// When it keeps failing, the results are recorded on their own.
+func (s *Service) writeAndClaim(results []attemptResult, limit int) (claimed, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if s.db.Dialect == content.Postgres && len(results) > 0 {
+		// Several instances may share a webhook's slots. Recording in a
+		// transaction of its own, then telling the other instances, lets
+		// them claim the slots it frees: in one transaction, an instance
+		// with a backlog would keep its slots for as long as the backlog
+		// lasts. SQLite has one instance and one writer, which a single
+		// transaction spares.
+		s.saveResults(results)
+		s.Committed(ctx)
+		results = nil
+		if limit == 0 {
+			return claimed{}, nil
+		}
+	}
+	const tries = 5
+	for i := 1; ; i++ {
+		var rec recorded
+		var c claimed
+		err := s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var err error
+			now := s.now()
+			if len(results) > 0 {
+				if rec, err = s.recordResults(ctx, tx, results, now); err != nil {
+					return fmt.Errorf("record webhook attempts: %w", err)
+				}
+			}
+			if c, err = s.claimIn(ctx, tx, now, limit); err != nil {
+				return fmt.Errorf("claim webhook deliveries: %w", err)
+			}
+			return nil
+		})
+		if err == nil {
+			s.afterRecorded(ctx, rec)
+			return c, nil
+		}
+		if i < tries && transient(err) && sleepCtx(ctx, time.Duration(i)*20*time.Millisecond) {
+			s.log.WarnContext(ctx, "webhook dispatch: trying again", "error", err,
+				"count", len(results))
+			continue
+		}
+		if limit > 0 && len(results) > 0 {
+			s.saveResults(results)
+		} else if len(results) > 0 {
+			// The leases expire and the deliveries are sent again.
+			s.log.ErrorContext(ctx, "record webhook attempts", "error", err,
+				"count", len(results))
+			return claimed{}, nil
+		}
+		return claimed{}, err
+	}
+}
+
+// saveResults writes results with a context of its own, trying again
+// after a passing failure, since a result that is never recorded means
+// its delivery is sent again once the lease expires.
 func (s *Service) saveResults(results []attemptResult) {
+	if len(results) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const tries = 5

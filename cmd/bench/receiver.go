@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,8 +20,12 @@ type receivers struct {
 	// seen holds every (receiver, webhook-id) pair that arrived, so a
 	// retried delivery is counted once.
 	seen map[seenKey]struct{}
+	// arrivals holds when each distinct delivery arrived, in order.
+	arrivals []time.Time
 	// total counts requests, retries included.
 	total int
+	// want is the count of distinct deliveries WaitUnique waits for.
+	want int
 	// publishes records when each receiver got entry.publish of a
 	// document.
 	publishes map[string][]time.Time
@@ -57,24 +62,37 @@ func (r *receivers) handler(i int) http.Handler {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
+		// Only entry.publish bodies are decoded (for the publish latency):
+		// the receivers share the machine with Herald and should cost it
+		// as little as they can.
+		event := req.Header.Get("X-Strapi-Event")
 		var ev struct {
-			Event string `json:"event"`
 			Entry struct {
 				DocumentID string `json:"documentId"`
 			} `json:"entry"`
 		}
-		if err := json.Unmarshal(body, &ev); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
+		if event == "entry.publish" {
+			if err := json.Unmarshal(body, &ev); err != nil {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
 		}
 		r.mu.Lock()
 		r.total++
-		r.seen[seenKey{i, req.Header.Get("webhook-id")}] = struct{}{}
-		if ev.Event == "entry.publish" {
+		key := seenKey{i, req.Header.Get("webhook-id")}
+		if _, ok := r.seen[key]; !ok {
+			r.seen[key] = struct{}{}
+			r.arrivals = append(r.arrivals, at)
+		}
+		wake := len(r.seen) >= r.want
+		if event == "entry.publish" {
 			r.publishes[ev.Entry.DocumentID] = append(r.publishes[ev.Entry.DocumentID], at)
+			wake = true
 		}
 		r.mu.Unlock()
-		r.changed.Broadcast()
+		if wake {
+			r.changed.Broadcast()
+		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -86,6 +104,14 @@ func (r *receivers) Unique() int {
 	return len(r.seen)
 }
 
+// ArrivedBefore returns how many distinct deliveries arrived before t.
+func (r *receivers) ArrivedBefore(t time.Time) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, _ := slices.BinarySearchFunc(r.arrivals, t, time.Time.Compare)
+	return n
+}
+
 // WaitUnique waits until n distinct deliveries arrived or the timeout
 // passes, and returns when the n-th arrived (zero on timeout).
 func (r *receivers) WaitUnique(n int, timeout time.Duration) (time.Time, bool) {
@@ -94,6 +120,7 @@ func (r *receivers) WaitUnique(n int, timeout time.Duration) (time.Time, bool) {
 	defer timer.Stop()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.want = n
 	for len(r.seen) < n {
 		if time.Now().After(deadline) {
 			return time.Time{}, false
@@ -122,6 +149,7 @@ func (r *receivers) Reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seen = map[seenKey]struct{}{}
+	r.arrivals = nil
 	r.publishes = map[string][]time.Time{}
 	r.total = 0
 }

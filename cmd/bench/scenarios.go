@@ -407,7 +407,8 @@ func (b *bench) fanOut(ctx context.Context, m metrics, c *client, adminToken,
 	if n := failed.Load(); n > 0 {
 		return fmt.Errorf("fan-out: %d of %d creates failed", n, events)
 	}
-	m["fanout.events"] = time.Since(t0).Seconds()
+	written := time.Now()
+	m["fanout.events"] = written.Sub(t0).Seconds()
 	want := events * len(hooks)
 	at, ok := recv.WaitUnique(want, 3*time.Minute)
 	if !ok {
@@ -417,8 +418,10 @@ func (b *bench) fanOut(ctx context.Context, m metrics, c *client, adminToken,
 	recv.mu.Lock()
 	m["fanout.received"] = float64(recv.total)
 	recv.mu.Unlock()
-	b.vlogf("fan-out %.0f deliveries/s (%d deliveries, events written in %.2fs)",
-		m["fanout.rate"], want, m["fanout.events"])
+	during := recv.ArrivedBefore(written)
+	b.vlogf("fan-out %.0f deliveries/s (%d deliveries, events written in %.2fs, %d of them "+
+		"delivered by then, the rest in %.2fs)", m["fanout.rate"], want, m["fanout.events"],
+		during, at.Sub(written).Seconds())
 	return nil
 }
 
