@@ -134,7 +134,9 @@ func openSQLite(path, params string, shared *gorm.Config) (*gorm.DB, error) {
 	c := *shared
 	cfg := &c
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
-	g, err := gorm.Open(sqlite.Open(dsn), cfg)
+	// Herald's driver keeps each connection's compiled statements.
+	d := sqlite.New(sqlite.Config{DriverName: sqliteDriverName, DSN: dsn})
+	g, err := gorm.Open(d, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -143,8 +145,8 @@ func openSQLite(path, params string, shared *gorm.Config) (*gorm.DB, error) {
 
 // ReleaseMemory hands back what idle SQLite connections hold: the idle
 // readers are closed (the pool opens new ones when reads come back) and the
-// writer frees its page cache, once it is free or ctx ends. On PostgreSQL
-// it does nothing.
+// writer finalizes its kept statements and frees its page cache, once it
+// is free or ctx ends. On PostgreSQL it does nothing.
 func (db *DB) ReleaseMemory(ctx context.Context) error {
 	if db.Dialect != SQLite {
 		return nil
@@ -167,6 +169,9 @@ func (db *DB) ReleaseMemory(ctx context.Context) error {
 		return fmt.Errorf("release sqlite memory: %w", err)
 	}
 	defer c.Close()
+	if err := c.Raw(dropIdleStatements); err != nil {
+		return fmt.Errorf("release sqlite memory: %w", err)
+	}
 	if _, err := c.ExecContext(ctx, "PRAGMA shrink_memory"); err != nil {
 		return fmt.Errorf("release sqlite memory: %w", err)
 	}
