@@ -50,6 +50,9 @@ type DB struct {
 	URL string
 	// Bus carries change notices between instances (local on SQLite).
 	Bus Bus
+	// group lets concurrent write transactions share a commit on SQLite
+	// (see Transact).
+	group group
 }
 
 // IsPostgresURL reports whether a database URL names PostgreSQL.

@@ -52,12 +52,13 @@ func (ch *change) add(t *Type, name string, r *entryRow) error {
 	return nil
 }
 
-// write runs fn in a transaction, records the events it collected inside
-// that transaction, and wakes the event recorder after commit.
+// write runs fn in a transaction (shared with concurrent writes on
+// SQLite: see DB.Transact), records the events it collected inside that
+// transaction, and wakes the event recorder after commit.
 func (s *Service) write(ctx context.Context, op string, fn func(tx *gorm.DB, ch *change) error) error {
-	ch := &change{s: s, ctx: ctx}
-	err := s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		ch.tx = tx
+	ch := &change{s: s}
+	err := s.db.Transact(ctx, func(tx *gorm.DB) error {
+		ch.ctx, ch.tx, ch.events = tx.Statement.Context, tx, nil
 		if err := fn(tx, ch); err != nil {
 			return err
 		}
@@ -68,7 +69,7 @@ func (s *Service) write(ctx context.Context, op string, fn func(tx *gorm.DB, ch 
 		for i := range ch.events {
 			ch.events[i].CreatedAt = now
 		}
-		return s.events.Record(ctx, tx, ch.events)
+		return s.events.Record(ch.ctx, tx, ch.events)
 	})
 	if err != nil {
 		if isUniqueViolation(err) {

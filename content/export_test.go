@@ -17,3 +17,18 @@ func SetQueryHook(s *Service, fn func(string)) {
 	}
 	s.queryHook.Store(&fn)
 }
+
+// QueuedWrites counts the callers of Transact waiting for a transaction.
+func QueuedWrites(db *DB) int {
+	db.group.mu.Lock()
+	defer db.group.mu.Unlock()
+	return len(db.group.queue)
+}
+
+// SharedTransactions counts the transactions Transact ran for more than
+// one caller.
+func SharedTransactions(db *DB) int {
+	db.group.mu.Lock()
+	defer db.group.mu.Unlock()
+	return db.group.shared
+}

@@ -22,9 +22,9 @@ const claimLockKey = 0x68657261 // "hera"
 // HTTP.
 func (s *Service) claim(ctx context.Context, limit int) ([]job, error) {
 	var c claimed
-	err := s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.TransactAhead(ctx, func(tx *gorm.DB) error {
 		var err error
-		c, err = s.claimIn(ctx, tx, s.now(), limit)
+		c, err = s.claimIn(tx.Statement.Context, tx, s.now(), limit)
 		return err
 	})
 	if err != nil {

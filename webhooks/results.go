@@ -24,9 +24,9 @@ const successRefresh = time.Second
 // webhooks' failure tracking, which may auto-disable them.
 func (s *Service) writeResults(ctx context.Context, results []attemptResult) error {
 	var rec recorded
-	err := s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.TransactAhead(ctx, func(tx *gorm.DB) error {
 		var err error
-		rec, err = s.recordResults(ctx, tx, results, s.now())
+		rec, err = s.recordResults(tx.Statement.Context, tx, results, s.now())
 		return err
 	})
 	if err != nil {

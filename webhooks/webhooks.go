@@ -358,7 +358,8 @@ func (s *Service) writeAndClaim(results []attemptResult, limit int) (claimed, er
 	for i := 1; ; i++ {
 		var rec recorded
 		var c claimed
-		err := s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := s.db.TransactAhead(ctx, func(tx *gorm.DB) error {
+			ctx := tx.Statement.Context
 			var err error
 			now := s.now()
 			if len(results) > 0 {

@@ -122,12 +122,12 @@ func event(name string, f File, now time.Time) (content.Event, error) {
 func (s *Service) write(ctx context.Context, op string,
 	fn func(tx *gorm.DB) ([]content.Event, error)) error {
 	var events []content.Event
-	err := s.db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.Transact(ctx, func(tx *gorm.DB) error {
 		var err error
 		if events, err = fn(tx); err != nil {
 			return err
 		}
-		return s.events.Record(ctx, tx, events)
+		return s.events.Record(tx.Statement.Context, tx, events)
 	})
 	if err != nil {
 		if content.ErrorCodeOf(err) != content.EINTERNAL {
