@@ -110,6 +110,10 @@ func (b *bench) runOnce(ctx context.Context, run int, growthDirs map[int]string)
 		return nil, err
 	}
 	m["rss.idle"] = float64(rss) / (1 << 20)
+	if anon, file, err := p.MemoryParts(); err == nil {
+		m["rss.idle.anon"] = float64(anon) / (1 << 20)
+		m["rss.idle.file"] = float64(file) / (1 << 20)
+	}
 
 	if !b.cfg.skip["reads"] {
 		if err := b.readScenarios(ctx, m, p, c, dir, ""); err != nil {

@@ -214,6 +214,8 @@ func printTable(w io.Writer, cfg config, all []metrics, took time.Duration) {
 	t.add("RSS at start-up (empty database), MB", num(all, "rss.start", 1), "", "")
 	t.add("RSS idle (1,000 articles seeded, 2 s quiet), MB", num(all, "rss.idle", 1), "< 30 MB",
 		verdict(all, "rss.idle", func(v float64) bool { return v < 30 }))
+	t.add("  of which anonymous / file-backed (the binary's pages), MB",
+		num(all, "rss.idle.anon", 1)+" / "+num(all, "rss.idle.file", 1), "", "")
 	t.add("RSS peak under load (VmHWM), MB", num(all, "rss.peak", 1), "< 100 MB",
 		verdict(all, "rss.peak", func(v float64) bool { return v < 100 }))
 	t.add("start-up to /_health, empty database, ms", num(all, "startup.empty", 1), "", "")
