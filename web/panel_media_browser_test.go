@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -79,17 +80,37 @@ func consoleErrors(t *testing.T, tab context.Context) func() []string {
 }
 
 // throttleUploads limits how fast the tab sends request bodies, in bytes
-// per second; -1 lifts the limit.
+// per second; -1 lifts the limit. Newer Chromium takes the limit as a rule
+// (Network.emulateNetworkConditionsByRule); older releases, such as the
+// one Debian may ship, only through Network.emulateNetworkConditions,
+// which the generated protocol package no longer lists.
 func throttleUploads(t *testing.T, ctx context.Context, bytesPerSecond float64) {
 	t.Helper()
 	_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule,
 		network.EmulateNetworkConditionsByRuleParams{
 			MatchedNetworkConditions: []*network.Conditions{{
 				DownloadThroughput: -1, UploadThroughput: bytesPerSecond}}})
-	if err != nil {
-		t.Fatalf("throttle uploads: %v", err)
+	if err == nil {
+		return
+	}
+	_, older := chromedp.Call(ctx, emulateNetworkConditions, networkConditions{
+		DownloadThroughput: -1, UploadThroughput: bytesPerSecond})
+	if older != nil {
+		t.Fatalf("throttle uploads: %v; with the older command: %v", err, older)
 	}
 }
+
+// networkConditions are the parameters of Chromium's older, deprecated
+// Network.emulateNetworkConditions command.
+type networkConditions struct {
+	Offline            bool    `json:"offline"`
+	Latency            float64 `json:"latency"`
+	DownloadThroughput float64 `json:"downloadThroughput"`
+	UploadThroughput   float64 `json:"uploadThroughput"`
+}
+
+var emulateNetworkConditions = cdp.Command[networkConditions, cdp.Empty]{
+	Method: "Network.emulateNetworkConditions"}
 
 // flashText returns the page's flash message, or "" when it has none.
 func flashText(t *testing.T, ctx context.Context) string {
