@@ -175,13 +175,8 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string,
 	if !cacheable(query) {
 		return c.conn.ExecContext(ctx, query, args)
 	}
-	s, err := c.acquire(ctx, query)
+	s, bound, err := c.acquireBound(ctx, query, args)
 	if err != nil {
-		return nil, err
-	}
-	bound, err := bindable(args, s.st.NumInput())
-	if err != nil {
-		c.release(s, err)
 		return nil, err
 	}
 	res, err := c.exec(ctx, s, bound)
@@ -196,13 +191,8 @@ func (c *sqliteConn) QueryContext(ctx context.Context, query string,
 	if !cacheable(query) {
 		return c.conn.QueryContext(ctx, query, args)
 	}
-	s, err := c.acquire(ctx, query)
+	s, bound, err := c.acquireBound(ctx, query, args)
 	if err != nil {
-		return nil, err
-	}
-	bound, err := bindable(args, s.st.NumInput())
-	if err != nil {
-		c.release(s, err)
 		return nil, err
 	}
 	rows, err := s.st.QueryContext(ctx, bound)
@@ -211,6 +201,22 @@ func (c *sqliteConn) QueryContext(ctx context.Context, query string,
 		return nil, err
 	}
 	return &sqliteRows{SQLiteRows: rows.(*sqlite3.SQLiteRows), conn: c, stmt: s}, nil
+}
+
+// acquireBound acquires a statement for query and picks its arguments
+// out of args; on failure nothing stays acquired.
+func (c *sqliteConn) acquireBound(ctx context.Context, query string,
+	args []driver.NamedValue) (*sqliteStmt, []driver.NamedValue, error) {
+	s, err := c.acquire(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	bound, err := bindable(args, s.st.NumInput())
+	if err != nil {
+		c.release(s, err)
+		return nil, nil, err
+	}
+	return s, bound, nil
 }
 
 // bindable picks the arguments of a statement with n parameters out of
