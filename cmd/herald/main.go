@@ -108,6 +108,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, logOu
 	log := newLogger(cfg, logOut)
 	started := time.Now()
 	limitCArenas(cArenas)
+	tuneGC(getenv)
 	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err

@@ -33,6 +33,30 @@ const (
 	cArenas = 2
 )
 
+// Go's collector runs, by default, each time the heap has grown by as much
+// as survived the last collection. Herald's live heap is a few megabytes,
+// so under load that meant a collection every few megabytes allocated.
+// On the benchmark, fewer collections give 5-10% more creates and
+// webhook deliveries per second. Herald lets the heap grow by four
+// times what survived (GOGC=400) within a soft limit on the memory Go
+// manages, past which it collects as often as that limit needs. Either is
+// left as set when its environment variable (GOGC, GOMEMLIMIT) is.
+const (
+	gcPercent   = 400
+	gcSoftLimit = 96 << 20
+)
+
+// tuneGC applies gcPercent and gcSoftLimit where the environment does not
+// set them.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(gcSoftLimit)
+	}
+}
+
 // idleTrigger decides when to release memory from the heap's cumulative
 // allocation count, observed at regular intervals.
 type idleTrigger struct {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
+	"runtime/debug"
 	"sync"
 	"testing"
 
@@ -89,5 +91,35 @@ func TestReleaseMemoryClosesIdleReadersAndKeepsTheDatabaseUsable(t *testing.T) {
 	var n int64
 	if err := db.Read.Raw("SELECT count(*) FROM after_release").Scan(&n).Error; err != nil {
 		t.Fatalf("read after the release: %v", err)
+	}
+}
+
+func TestTuneGCLeavesWhatTheEnvironmentSets(t *testing.T) {
+	// Restore the test binary's own settings afterwards.
+	percent := debug.SetGCPercent(100)
+	limit := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	})
+	env := func(vars map[string]string) func(string) string {
+		return func(k string) string { return vars[k] }
+	}
+
+	tuneGC(env(nil))
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("GC percent = %d, want %d", got, gcPercent)
+	}
+	if got := debug.SetMemoryLimit(math.MaxInt64); got != gcSoftLimit {
+		t.Errorf("memory limit = %d, want %d", got, gcSoftLimit)
+	}
+
+	// Go applied GOGC and GOMEMLIMIT at start; tuneGC must not undo them.
+	tuneGC(env(map[string]string{"GOGC": "100", "GOMEMLIMIT": "1GiB"}))
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set, GC percent = %d, want 100 left alone", got)
+	}
+	if got := debug.SetMemoryLimit(math.MaxInt64); got != math.MaxInt64 {
+		t.Errorf("with GOMEMLIMIT set, memory limit = %d, want it left alone", got)
 	}
 }
