@@ -360,3 +360,68 @@ func TestMultiFileUploadIsAllOrNothing(t *testing.T) {
 		t.Fatalf("two good files: %d %s", r.Status, r.Body)
 	}
 }
+
+func TestUploadsAnswerByteRanges(t *testing.T) {
+	s, _, _, full, _ := mediaSetup(t, webtest.Options{})
+	// Plain text compresses, so the test also shows that a range is never
+	// compressed.
+	text := []byte(strings.Repeat("0123456789", 100))
+	r := upload(t, s, "/api/upload", full, []part{{"digits.txt", "text/plain", text}})
+	if r.Status != 201 {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	url := filesOf(t, r)[0]["url"].(string)
+	get := func(rng string, more ...string) *webtest.Response {
+		h := http.Header{"Accept-Encoding": {"gzip, br"}}
+		if rng != "" {
+			h.Set("Range", rng)
+		}
+		for i := 0; i+1 < len(more); i += 2 {
+			h.Set(more[i], more[i+1])
+		}
+		return s.Send("GET", url, nil, h)
+	}
+
+	whole := get("")
+	if whole.Status != 200 || whole.Header.Get("Accept-Ranges") != "bytes" {
+		t.Fatalf("whole file: %d, Accept-Ranges %q", whole.Status, whole.Header.Get("Accept-Ranges"))
+	}
+	for _, c := range []struct {
+		rng, contentRange string
+		body              []byte
+	}{
+		{"bytes=10-19", "bytes 10-19/1000", text[10:20]},
+		{"bytes=995-", "bytes 995-999/1000", text[995:]},
+		{"bytes=-3", "bytes 997-999/1000", text[997:]},
+		{"bytes=990-5000", "bytes 990-999/1000", text[990:]},
+		{"bytes=0-599", "bytes 0-599/1000", text[:600]},
+	} {
+		got := get(c.rng)
+		if got.Status != 206 || got.Header.Get("Content-Range") != c.contentRange ||
+			got.Header.Get("Content-Encoding") != "" || !bytes.Equal(got.Body, c.body) ||
+			got.Header.Get("Content-Length") != fmt.Sprint(len(c.body)) {
+			t.Errorf("%s: %d, Content-Range %q, Content-Encoding %q, Content-Length %q, body %q",
+				c.rng, got.Status, got.Header.Get("Content-Range"),
+				got.Header.Get("Content-Encoding"), got.Header.Get("Content-Length"), got.Body)
+		}
+		if got.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: a part lost the safety headers: %v", c.rng, got.Header)
+		}
+	}
+
+	past := get("bytes=1000-")
+	if past.Status != 416 || past.Header.Get("Content-Range") != "bytes */1000" {
+		t.Errorf("past the end: %d, Content-Range %q", past.Status, past.Header.Get("Content-Range"))
+	}
+	// Several ranges, or an If-Range Herald cannot check, get the whole
+	// file, as HTTP allows.
+	for _, got := range []*webtest.Response{
+		get("bytes=0-1,5-6"),
+		get("bytes=0-1", "If-Range", `"x"`),
+		get("bytes=oops"),
+	} {
+		if got.Status != 200 || got.Header.Get("Content-Range") != "" {
+			t.Errorf("want the whole file, got %d %q", got.Status, got.Header.Get("Content-Range"))
+		}
+	}
+}
