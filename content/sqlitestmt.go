@@ -248,33 +248,25 @@ func bindable(args []driver.NamedValue, n int) ([]driver.NamedValue, error) {
 func (c *sqliteConn) exec(ctx context.Context, s *sqliteStmt,
 	args []driver.NamedValue) (driver.Result, error) {
 	if s.columns < 0 {
-		s.columns = countColumns(s.st)
+		s.columns = resetStmt(s.st)
 	}
 	res, err := s.st.ExecContext(ctx, args)
 	if s.columns > 0 {
-		reset(s.st)
+		resetStmt(s.st)
 	}
 	return res, err
 }
 
-// countColumns returns how many columns st's rows have, without running
-// it.
-func countColumns(st *sqlite3.SQLiteStmt) int {
+// resetStmt makes st inactive, as closing its rows does, and returns how
+// many columns its rows have; it runs nothing. Binding resets a
+// statement; the error, if any, is the last run's, already reported.
+func resetStmt(st *sqlite3.SQLiteStmt) int {
 	rows, err := st.QueryContext(context.Background(), nil)
 	if err != nil {
 		return 0
 	}
 	defer rows.Close()
 	return len(rows.Columns())
-}
-
-// reset makes st inactive, as closing its rows does. Binding resets it;
-// the error, if any, is the last run's, already reported.
-func reset(st *sqlite3.SQLiteStmt) {
-	rows, err := st.QueryContext(context.Background(), nil)
-	if err == nil {
-		rows.Close()
-	}
 }
 
 // acquire returns a statement for query, marked busy: the kept one if it

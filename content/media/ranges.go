@@ -1,6 +1,7 @@
 package media
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -63,7 +64,7 @@ func parseRange(header string, size int64) (r byteRange, ok bool, err error) {
 }
 
 // errUnsatisfiable is a range that starts past the end of the file.
-var errUnsatisfiable = fmt.Errorf("range not satisfiable")
+var errUnsatisfiable = errors.New("range not satisfiable")
 
 // contentRange is the Content-Range value of r in a file of size bytes.
 func (r byteRange) contentRange(size int64) string {
